@@ -1,0 +1,20 @@
+"""Helpers shared by the notebooks of the LSTM + SHAP runoff course.
+
+Modules, in the order the course uses them:
+
+- ``paths``      where the repository keeps data, trained models and rendered output
+- ``catchment``  the synthetic teaching catchment: weather generator, snow, PET, GR2M runoff,
+                 and the process model's true sensitivities
+- ``data``       loading and validating a monthly record from CSV
+- ``windowing``  sliding windows, chronological split, scaling fitted on training data only
+- ``metrics``    NSE, KGE, RMSE, percent bias
+- ``baselines``  monthly climatology and ridge regression
+- ``model``      the Keras LSTM, its deterministic training, saving and loading
+- ``explain``    SHAP for Keras recurrent models (the fix) and cross-check routes
+- ``plotting``   the figures of the course
+
+Import what you need, e.g. ``from helpers import data, windowing``. The modules that need
+TensorFlow (``model``, ``explain``) import it themselves; nothing heavy is imported here.
+"""
+
+__version__ = "0.1.0"
