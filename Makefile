@@ -1,0 +1,50 @@
+# The course's commands. `make course` runs the course, `make test` runs the test suite;
+# both set up the virtual environment (.venv, Python 3.12) first.
+
+PY := .venv/bin/python
+# Quieter TensorFlow start-up in every notebook kernel and test (C++ info/warning lines).
+export TF_CPP_MIN_LOG_LEVEL := 2
+# No display on a build machine: draw figures off-screen.
+export MPLBACKEND := Agg
+
+.PHONY: env course test unit notebooks lab data benchmark refresh lock clean
+
+env:
+	@bash scripts/ensure-env.sh
+
+## Execute every notebook in order and write rendered HTML (with figures) to build/html/.
+course: env
+	$(PY) scripts/build_course.py
+
+## The whole test suite: unit tests of helpers/, then every notebook re-executed by nbval.
+test: env
+	$(PY) -m pytest tests notebooks --nbval-lax --nbval-current-env \
+		--nbval-sanitize-with tests/nbval_sanitize.cfg --nbval-cell-timeout=600 -p no:cacheprovider
+
+## Unit tests only (fast feedback while editing helpers/).
+unit: env
+	$(PY) -m pytest tests -p no:cacheprovider
+
+## Open the course in JupyterLab.
+lab: env
+	.venv/bin/jupyter lab notebooks/
+
+## Regenerate data/teaching_catchment.csv from the seeded generator.
+data: env
+	$(PY) -m helpers.catchment
+
+## Time and additivity of every SHAP route on the course model (a benchmark, not a test).
+benchmark: env
+	$(PY) benchmarks/shap_routes.py
+
+## Re-execute the notebooks in place so their saved outputs are current (maintainers).
+refresh: env
+	$(PY) scripts/build_course.py --in-place
+
+## Rewrite constraints.txt from the current environment after changing requirements.txt.
+lock: env
+	{ sed -n '1,4p' constraints.txt; $(PY) -m pip freeze --exclude-editable; } > constraints.tmp
+	mv constraints.tmp constraints.txt
+
+clean:
+	rm -rf build models .pytest_cache

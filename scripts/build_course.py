@@ -1,0 +1,93 @@
+"""Execute the course's notebooks in order and render them to HTML.
+
+Usage (through make, which prepares the environment first):
+
+    make course      # executed copies rendered to build/html/, notebooks/ untouched
+    make refresh     # re-execute notebooks/ in place so their saved outputs are current
+
+Each notebook runs in a fresh kernel from the notebooks/ folder, in file-name order, so
+notebook 02's saved model is there for 03 and 04.
+"""
+
+import argparse
+import html
+import sys
+import time
+from pathlib import Path
+
+import nbformat
+from nbclient import NotebookClient
+from nbconvert import HTMLExporter
+
+REPO = Path(__file__).resolve().parents[1]
+NOTEBOOKS = REPO / "notebooks"
+OUT = REPO / "build" / "html"
+
+
+def execute(path):
+    """Run one notebook top to bottom in a fresh kernel and return it with its outputs."""
+    notebook = nbformat.read(path, as_version=4)
+    client = NotebookClient(
+        notebook,
+        timeout=900,
+        kernel_name="python3",
+        resources={"metadata": {"path": str(NOTEBOOKS)}},
+        record_timing=False,
+    )
+    client.execute()
+    return notebook
+
+
+def write_index(pages):
+    """A small landing page linking the rendered notebooks."""
+    items = "\n".join(
+        f'<li><a href="{html.escape(name)}">{html.escape(title)}</a></li>' for name, title in pages
+    )
+    (OUT / "index.html").write_text(
+        "<!doctype html><meta charset='utf-8'><title>LSTM + SHAP runoff course</title>"
+        f"<h1>LSTM + SHAP runoff course</h1><ol>{items}</ol>\n",
+        encoding="utf-8",
+    )
+
+
+def first_heading(notebook, fallback):
+    """The notebook's first Markdown heading, for the index page."""
+    for cell in notebook.cells:
+        if cell.cell_type == "markdown":
+            for line in cell.source.splitlines():
+                if line.startswith("#"):
+                    return line.lstrip("# ").strip()
+    return fallback
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--in-place", action="store_true",
+                        help="save executed notebooks back into notebooks/")
+    args = parser.parse_args()
+
+    paths = sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"))
+    if not paths:
+        sys.exit("no notebooks found in notebooks/")
+    OUT.mkdir(parents=True, exist_ok=True)
+    exporter = HTMLExporter()
+    pages = []
+    total = time.perf_counter()
+    for number, path in enumerate(paths, start=1):
+        print(f"[{number}/{len(paths)}] {path.name} ...", end=" ", flush=True)
+        start = time.perf_counter()
+        notebook = execute(path)
+        body, _ = exporter.from_notebook_node(notebook)
+        page = path.with_suffix(".html").name
+        (OUT / page).write_text(body, encoding="utf-8")
+        if args.in_place:
+            nbformat.write(notebook, path)
+        pages.append((page, first_heading(notebook, path.stem)))
+        print(f"done in {time.perf_counter() - start:.0f} s")
+    write_index(pages)
+    print(f"\nThe course ran in {time.perf_counter() - total:.0f} s.")
+    print(f"Open {OUT / 'index.html'} in a browser (rendered notebooks with figures).")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,66 @@
+"""The two install routes (pip: requirements.txt, conda: environment.yml) name the same versions,
+and the environment the tests run in is the pinned one."""
+
+import re
+from importlib import metadata
+
+import yaml
+
+from helpers import paths
+
+
+def _normalise(name):
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def pip_pins():
+    """Package -> version from requirements.txt (lines 'name==version')."""
+    pins = {}
+    for line in (paths.REPO_ROOT / "requirements.txt").read_text().splitlines():
+        line = line.split("#")[0].strip()
+        if line:
+            name, version = line.split("==")
+            pins[_normalise(name)] = version.strip()
+    return pins
+
+
+def conda_pins():
+    """Package -> version from environment.yml, conda and pip sections together."""
+    env = yaml.safe_load((paths.REPO_ROOT / "environment.yml").read_text())
+    pins = {}
+    for entry in env["dependencies"]:
+        if isinstance(entry, dict):
+            for line in entry["pip"]:
+                if "==" in line:
+                    name, version = line.split("==")
+                    pins[_normalise(name)] = version.strip()
+        elif "=" in entry:
+            name, version = entry.split("=", 1)
+            pins[_normalise(name)] = version.strip()
+    pins.pop("python", None)
+    return pins
+
+
+def test_pip_and_conda_routes_pin_the_same_versions():
+    assert pip_pins() == conda_pins()
+
+
+def test_conda_route_uses_python_312():
+    env = yaml.safe_load((paths.REPO_ROOT / "environment.yml").read_text())
+    assert "python=3.12" in env["dependencies"]
+
+
+def test_running_environment_matches_the_pins():
+    installed = {name: metadata.version(name) for name in pip_pins()}
+    assert installed == pip_pins()
+
+
+def test_every_pin_says_what_it_protects():
+    """Each pin, or the block of adjacent pins it belongs to, follows a comment line."""
+    lines = [l.strip() for l in (paths.REPO_ROOT / "requirements.txt").read_text().splitlines()]
+    for number, line in enumerate(lines):
+        if "==" in line and not line.startswith("#"):
+            above = number - 1
+            while above >= 0 and "==" in lines[above] and not lines[above].startswith("#"):
+                above -= 1
+            assert above >= 0 and lines[above].startswith("#"), f"no comment above {line!r}"
