@@ -29,7 +29,7 @@ CSV format for your own data
 - Other columns may be present: they are ignored when you pass ``features=`` explicitly; with
   ``features=None`` every column except the date and the target is used.
 
-Example (the first lines of the shipped record)::
+Example (the layout of the shipped record; values illustrative)::
 
     date,precip,tmean,tmax,tmin,rel_humidity,sunshine,vapour_pressure,wind,climate_index,runoff
     1960-01-01,83.1,-1.2,2.9,-5.0,84.0,51.0,5.3,3.4,0.41,37.5
@@ -172,17 +172,16 @@ def _check_numeric(frame: pd.DataFrame, columns: Sequence[str], index=None) -> N
     """Refuse columns whose values are not numbers, naming the first bad value and its row."""
     for column in columns:
         values = frame[column]
-        if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
+        if pd.api.types.is_bool_dtype(values):
+            raise DataError(
+                f"column {column!r} holds True/False values, not numbers; convert it "
+                "explicitly (e.g. to 0/1) if it is meant as an input"
+            )
+        if pd.api.types.is_numeric_dtype(values):
             continue
         coerced = pd.to_numeric(values, errors="coerce")
         bad = np.flatnonzero(coerced.isna().to_numpy() & values.notna().to_numpy())
-        if pd.api.types.is_bool_dtype(values) or len(bad) == 0:
-            # Booleans, or an object column whose values all convert: refuse only booleans.
-            if pd.api.types.is_bool_dtype(values):
-                raise DataError(
-                    f"column {column!r} holds True/False values, not numbers; convert it "
-                    "explicitly (e.g. to 0/1) if it is meant as an input"
-                )
+        if len(bad) == 0:  # e.g. an object column of numbers: fine
             continue
         first = bad[0]
         raise DataError(
@@ -220,7 +219,8 @@ def _check_index(index: pd.Index) -> None:
         first = duplicated[0]
         rows = np.flatnonzero(index == first) + 1
         raise DataError(
-            f"{_plural(len(duplicated), 'month')} appear more than once, first "
+            f"{_plural(len(duplicated), 'month')} "
+            f"{'appears' if len(duplicated) == 1 else 'appear'} more than once, first "
             f"{first:%Y-%m} at rows {_fmt_list(rows)}; the record must have exactly one row per "
             "month (aggregate daily or weekly data to months first)"
         )
@@ -270,9 +270,12 @@ def _check_values(frame: pd.DataFrame, columns: Sequence[str]) -> None:
             )
 
 
-def _check_length(n_rows: int, window: int) -> None:
+def _check_window(window) -> None:
     if isinstance(window, bool) or not isinstance(window, (int, np.integer)) or window < 1:
         raise DataError(f"window must be a whole number of months >= 1, got {window!r}")
+
+
+def _check_length(n_rows: int, window: int) -> None:
     needed = window + MIN_WINDOWS - 1
     if n_rows < needed:
         raise DataError(
@@ -319,6 +322,7 @@ def validate_record(
     """
     if not isinstance(frame, pd.DataFrame):
         raise DataError(f"expected a pandas DataFrame, got {type(frame).__name__}")
+    _check_window(window)
     features = _resolve_columns(frame.columns, features, target)
     columns = [*features, target]
     index = frame.index if isinstance(frame.index, pd.DatetimeIndex) else None
@@ -380,6 +384,7 @@ def load_record(
     >>> record.shape, record.index.freqstr
     ((40, 2), 'MS')
     """
+    _check_window(window)
     try:
         raw = pd.read_csv(source, dtype={date_column: str}, skipinitialspace=True)
     except FileNotFoundError:
@@ -399,7 +404,7 @@ def load_record(
     dates = _parse_dates(raw[date_column], date_column)
     _check_numeric(raw, columns, dates)
 
-    record = raw[columns].astype("float64")
+    record = raw[columns].apply(pd.to_numeric).astype("float64")
     record.index = pd.DatetimeIndex(dates, name=DATE_COLUMN)
     validate_record(record, features, target, window)
     record.index = pd.DatetimeIndex(record.index, freq="MS", name=DATE_COLUMN)
@@ -428,7 +433,18 @@ def _parse_dates(text: pd.Series, date_column: str) -> pd.DatetimeIndex:
     index = pd.DatetimeIndex(parsed)
     if index.tz is not None:
         index = index.tz_localize(None)
-    return index.to_period("M").to_timestamp()
+    months = index.to_period("M").to_timestamp()
+    repeated = months[months.duplicated()].unique()
+    if len(repeated):
+        rows = np.flatnonzero(months == repeated[0])
+        found = ", ".join(f"{text.iloc[p]!r} (row {p + 1})" for p in rows[:_MAX_LISTED])
+        raise DataError(
+            f"column {date_column!r}: {_plural(len(repeated), 'month')} "
+            f"{'appears' if len(repeated) == 1 else 'appear'} more than once, "
+            f"first {repeated[0]:%Y-%m}: {found}; the record must have exactly one row per month "
+            "(aggregate daily or weekly data to months first)"
+        )
+    return months
 
 
 def load_catchment() -> pd.DataFrame:
@@ -446,3 +462,29 @@ def load_catchment() -> pd.DataFrame:
             "repository, so restore it with `git checkout -- data/`"
         )
     return load_record(paths.CATCHMENT_CSV, features=FEATURES, target=TARGET)
+
+
+def monthly_anomalies(frame: pd.DataFrame) -> pd.DataFrame:
+    """Deseasonalise: subtract each calendar month's mean and divide by its standard deviation.
+
+    What remains are the anomalies, where correlations show real ties between variables rather
+    than the seasonal cycle they share.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        Indexed by a monthly DatetimeIndex (as returned by :func:`load_record`).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Same shape and labels, in standard deviations of each calendar month.
+    """
+    if not isinstance(frame.index, pd.DatetimeIndex):
+        raise DataError("monthly_anomalies needs a frame indexed by dates (see load_record)")
+    by_month = frame.groupby(frame.index.month)
+    spread = by_month.transform("std")
+    constant = spread.columns[(spread == 0).any()].tolist()
+    if constant:
+        raise DataError(f"column(s) {constant} do not vary within some calendar month")
+    return (frame - by_month.transform("mean")) / spread

@@ -23,7 +23,7 @@ DEFAULT_CONFIG = {
     "train_fraction": 0.8,  # chronological share of windows used for training
     "validation_fraction": 0.15,  # last share of the training windows, for early stopping
     "units": 32,  # LSTM size
-    "learning_rate": 0.003,
+    "learning_rate": 0.001,
     "batch_size": 32,
     "max_epochs": 300,
     "patience": 25,  # epochs without validation improvement before stopping
@@ -48,7 +48,7 @@ def make_deterministic(seed):
     tf.config.experimental.enable_op_determinism()
 
 
-def build_lstm(window=12, n_features=9, units=32, learning_rate=0.003):
+def build_lstm(window=12, n_features=9, units=32, learning_rate=0.001):
     """A compiled ``Input(window, n_features) -> LSTM(units) -> Dense(1)`` model.
 
     Parameters

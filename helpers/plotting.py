@@ -1,0 +1,158 @@
+"""The figures of the course. Each function draws one figure and returns its Axes.
+
+Functions take plain pandas/numpy data, so they work on a learner's own record too.
+"""
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import seaborn as sns
+
+MONTH_LABELS = ["J", "F", "M", "A", "M", "J", "J", "A", "S", "O", "N", "D"]
+
+
+def plot_series(record, columns, units=None, start=None, end=None):
+    """Stacked time series, one panel per column, sharing the time axis.
+
+    Parameters
+    ----------
+    record : pandas.DataFrame
+        Indexed by date.
+    columns : list of str
+    units : dict, optional
+        Column -> unit label for the y axes.
+    start, end : str, optional
+        Date limits (e.g. "2000", "2010-12").
+
+    Returns
+    -------
+    numpy.ndarray of matplotlib.axes.Axes
+    """
+    units = units or {}
+    part = record.loc[start:end, columns]
+    fig, axes = plt.subplots(len(columns), 1, figsize=(11, 1.6 * len(columns)), sharex=True)
+    axes = np.atleast_1d(axes)
+    for ax, column in zip(axes, columns):
+        ax.plot(part.index, part[column], lw=0.8)
+        ax.set_ylabel(f"{column}\n{units.get(column, '')}".strip(), fontsize=8)
+    fig.tight_layout()
+    return axes
+
+
+def plot_regime(record, columns, units=None):
+    """Monthly climatology (mean by calendar month, with the 10-90 % range) of each column.
+
+    Returns
+    -------
+    numpy.ndarray of matplotlib.axes.Axes
+    """
+    units = units or {}
+    fig, axes = plt.subplots(1, len(columns), figsize=(3.2 * len(columns), 2.8))
+    axes = np.atleast_1d(axes)
+    month = record.index.month
+    for ax, column in zip(axes, columns):
+        grouped = record[column].groupby(month)
+        ax.fill_between(range(1, 13), grouped.quantile(0.1), grouped.quantile(0.9), alpha=0.25)
+        ax.plot(range(1, 13), grouped.mean(), marker="o")
+        ax.set_xticks(range(1, 13), MONTH_LABELS)
+        ax.set_title(f"{column} {units.get(column, '')}".strip(), fontsize=10)
+    fig.tight_layout()
+    return axes
+
+
+def plot_correlation(frame, title, ax=None):
+    """Heatmap of the Pearson correlation matrix of a frame's columns, annotated."""
+    if ax is None:
+        _, ax = plt.subplots(figsize=(7, 5.5))
+    sns.heatmap(frame.corr(), vmin=-1, vmax=1, cmap="RdBu_r", annot=True, fmt=".2f",
+                annot_kws={"fontsize": 7}, ax=ax, cbar_kws={"shrink": 0.7})
+    ax.set_title(title)
+    return ax
+
+
+def plot_learning_curves(history, ax=None):
+    """Training and validation loss per epoch, with the restored best epoch marked."""
+    if ax is None:
+        _, ax = plt.subplots(figsize=(7, 3.5))
+    ax.plot(history["loss"], label="training")
+    ax.plot(history["val_loss"], label="validation")
+    ax.axvline(history["best_epoch"] - 1, color="grey", ls="--", label="best (restored)")
+    ax.set_yscale("log")
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("MSE (scaled runoff)")
+    ax.legend()
+    return ax
+
+
+def plot_hydrograph(dates, observed, predictions, ax=None, title=None):
+    """Observed runoff against one or more predictions over time.
+
+    Parameters
+    ----------
+    dates : pandas.DatetimeIndex
+    observed : array-like
+    predictions : dict
+        Label -> predicted values.
+    """
+    if ax is None:
+        _, ax = plt.subplots(figsize=(11, 3.5))
+    ax.plot(dates, observed, color="black", lw=1.6, label="observed")
+    for label, values in predictions.items():
+        ax.plot(dates, values, lw=1.0, label=label)
+    ax.set_ylabel("runoff (mm/month)")
+    ax.legend(ncol=len(predictions) + 1, fontsize=8)
+    if title:
+        ax.set_title(title)
+    return ax
+
+
+def plot_scatter(observed, predictions):
+    """Predicted against observed, one panel per prediction, with the 1:1 line."""
+    fig, axes = plt.subplots(1, len(predictions), figsize=(3.6 * len(predictions), 3.4),
+                             sharex=True, sharey=True)
+    axes = np.atleast_1d(axes)
+    top = max(np.max(observed), *(np.max(v) for v in predictions.values()))
+    for ax, (label, values) in zip(axes, predictions.items()):
+        ax.scatter(observed, values, s=10, alpha=0.6)
+        ax.plot([0, top], [0, top], color="grey", lw=1)
+        ax.set_title(label)
+        ax.set_xlabel("observed (mm/month)")
+    axes[0].set_ylabel("predicted (mm/month)")
+    fig.tight_layout()
+    return axes
+
+
+def plot_monthly_regime_comparison(dates, observed, predictions, ax=None):
+    """Mean runoff by calendar month: observed against each prediction."""
+    if ax is None:
+        _, ax = plt.subplots(figsize=(6, 3.5))
+    month = pd.DatetimeIndex(dates).month
+    ax.plot(range(1, 13), pd.Series(observed).groupby(month).mean(), color="black", lw=2,
+            marker="o", label="observed")
+    for label, values in predictions.items():
+        ax.plot(range(1, 13), pd.Series(values).groupby(month).mean(), marker=".", label=label)
+    ax.set_xticks(range(1, 13), MONTH_LABELS)
+    ax.set_ylabel("mean runoff (mm/month)")
+    ax.legend(fontsize=8)
+    return ax
+
+
+def plot_heatmap(table, title, cmap="viridis", center=None, fmt=".2f", ax=None):
+    """An annotated heatmap of a small table (e.g. lag x variable or month x variable)."""
+    if ax is None:
+        _, ax = plt.subplots(figsize=(1.0 + 0.75 * table.shape[1], 0.9 + 0.4 * table.shape[0]))
+    sns.heatmap(table, cmap=cmap, center=center, annot=True, fmt=fmt,
+                annot_kws={"fontsize": 7}, ax=ax, cbar_kws={"shrink": 0.7})
+    ax.set_title(title)
+    return ax
+
+
+def plot_importance(values, title, xlabel, ax=None, color="tab:blue"):
+    """Horizontal bars of a pandas Series, largest on top."""
+    if ax is None:
+        _, ax = plt.subplots(figsize=(6, 0.35 * len(values) + 1))
+    ordered = values.sort_values()
+    ax.barh(ordered.index, ordered.to_numpy(), color=color)
+    ax.set_title(title)
+    ax.set_xlabel(xlabel)
+    return ax

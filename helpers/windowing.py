@@ -1,0 +1,519 @@
+"""Sliding windows, a chronological train/test split, and scaling fitted on training data only.
+
+An LSTM reads a sequence of months and predicts one number. ``make_windows`` cuts the record
+into overlapping windows (stride 1): window ``i`` holds the features of months
+``i .. i + window - 1`` and its target is the runoff of the window's **last** month.
+
+Three choices protect the evaluation from fooling us:
+
+- **The target is the last month of the window.** The inputs include that month's climate
+  (rain, temperature, ...), which is observed by the time its runoff is predicted: the model
+  simulates runoff from weather, it does not forecast weather. Past runoff is *not* an input,
+  so the model cannot simply copy last month's flow.
+- **The split is chronological.** Monthly runoff is strongly autocorrelated and neighbouring
+  windows share ``window - 1`` months of inputs. A random split would put near-copies of each
+  test window into training and report skill the model does not have on a future period.
+  The first ``train_fraction`` of the windows train, the rest test; ``validation_split`` carves
+  the validation slice from the *end* of the training windows in the same way.
+- **The scaler sees only the training period.** Means and standard deviations are computed on
+  the months up to the last training target date (``Scaler.fitted_until``); using the whole
+  record would pass information about the test period (e.g. a drier climate) into training.
+
+Scaling is standardisation, ``(x - mean) / std`` with the population standard deviation
+(``ddof=0``, as scikit-learn's ``StandardScaler``), for each feature and for the target;
+``Scaler.inverse_target`` converts predictions back to mm/month.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from .data import DataError, validate_record
+
+# --------------------------------------------------------------------------------------------
+# Windows
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(eq=False)
+class Windows:
+    """A stack of input windows and their targets.
+
+    Attributes
+    ----------
+    X : numpy.ndarray, shape (n, window, n_features), float32
+        Inputs; ``X[i, -1]`` is the month ``target_dates[i]``.
+    y : numpy.ndarray, shape (n,), float32
+        Target of each window (the target variable in its last month).
+    target_dates : pandas.DatetimeIndex, length n
+        Month of each window's target, i.e. the window's last month.
+    feature_names : list of str
+        Names of the features along the last axis of ``X``.
+    """
+
+    X: np.ndarray
+    y: np.ndarray
+    target_dates: pd.DatetimeIndex
+    feature_names: list[str]
+
+    def __post_init__(self) -> None:
+        self.X = np.asarray(self.X, dtype=np.float32)
+        self.y = np.asarray(self.y, dtype=np.float32)
+        self.target_dates = pd.DatetimeIndex(self.target_dates)
+        self.feature_names = list(self.feature_names)
+        if self.X.ndim != 3:
+            raise ValueError(f"X must have shape (n, window, n_features), got {self.X.shape}")
+        n = self.X.shape[0]
+        if self.y.shape != (n,) or len(self.target_dates) != n:
+            raise ValueError(
+                f"X holds {n} windows but y has shape {self.y.shape} and target_dates "
+                f"length {len(self.target_dates)}"
+            )
+        if len(self.feature_names) != self.X.shape[2]:
+            raise ValueError(
+                f"X has {self.X.shape[2]} features but {len(self.feature_names)} names"
+            )
+
+    @property
+    def window(self) -> int:
+        """Months per window."""
+        return self.X.shape[1]
+
+    @property
+    def n_features(self) -> int:
+        """Number of input variables."""
+        return self.X.shape[2]
+
+    def __len__(self) -> int:
+        return self.X.shape[0]
+
+    def __repr__(self) -> str:
+        if len(self) == 0:
+            return f"Windows(0 windows of {self.window} months x {self.n_features} features)"
+        return (
+            f"Windows({len(self)} windows of {self.window} months x {self.n_features} features, "
+            f"targets {self.target_dates[0]:%Y-%m} .. {self.target_dates[-1]:%Y-%m})"
+        )
+
+    def subset(self, index) -> Windows:
+        """Select windows by position: a slice, an integer array or a boolean mask.
+
+        Parameters
+        ----------
+        index : slice, int, array of int or array of bool
+            Positions as for ``numpy`` indexing; an integer keeps one window (still 3-D).
+
+        Returns
+        -------
+        Windows
+        """
+        if isinstance(index, (int, np.integer)):
+            index = [index]
+        return Windows(
+            X=self.X[index],
+            y=self.y[index],
+            target_dates=self.target_dates[index],
+            feature_names=self.feature_names,
+        )
+
+    def input_dates(self, i: int) -> pd.DatetimeIndex:
+        """The months covered by window ``i``, oldest first (the last one is its target month).
+
+        Parameters
+        ----------
+        i : int
+            Position of the window.
+
+        Returns
+        -------
+        pandas.DatetimeIndex
+            ``window`` month starts ending at ``target_dates[i]``.
+        """
+        return pd.date_range(end=self.target_dates[i], periods=self.window, freq="MS")
+
+
+def _check_arguments(frame, features, target, window) -> list[str]:
+    if not isinstance(frame, pd.DataFrame):
+        raise ValueError(f"frame must be a pandas DataFrame, got {type(frame).__name__}")
+    if isinstance(window, bool) or not isinstance(window, (int, np.integer)) or window < 1:
+        raise ValueError(f"window must be a whole number of months >= 1, got {window!r}")
+    if isinstance(features, str):
+        raise ValueError(
+            f"features must be a list of column names, got the string {features!r}"
+        )
+    features = list(features)
+    if not features:
+        raise ValueError("features is empty: name at least one input column")
+    missing = [c for c in [*features, target] if c not in frame.columns]
+    if missing:
+        raise ValueError(
+            f"column(s) {', '.join(map(repr, missing))} not in the frame; available: "
+            f"{', '.join(map(repr, frame.columns))}"
+        )
+    if target in features:
+        raise ValueError(f"{target!r} is both the target and a feature")
+    if not isinstance(frame.index, pd.DatetimeIndex):
+        raise ValueError("frame must be indexed by dates (DatetimeIndex); use data.load_record")
+    if not frame.index.is_monotonic_increasing or not frame.index.is_unique:
+        raise ValueError("the frame's dates must be unique and increasing")
+    if len(frame) < window:
+        raise ValueError(
+            f"too few rows for one window: {len(frame)} months, window of {window} months"
+        )
+    return features
+
+
+def make_windows(
+    frame: pd.DataFrame,
+    features: Sequence[str],
+    target: str,
+    window: int = 12,
+) -> Windows:
+    """Cut a date-indexed record into sliding windows (stride 1).
+
+    Window ``i`` holds the features of rows ``i .. i + window - 1``; its target is ``target`` in
+    row ``i + window - 1`` (the window's last month). A record of ``T`` months yields
+    ``T - window + 1`` windows (746 months, 12-month windows: 735). Rows are taken as
+    consecutive months: check the record with ``data.validate_record`` first (``load_record``
+    and ``prepare_windows`` do).
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        Indexed by increasing dates; values are used as they are (scale them beforehand).
+    features : list of str
+        Input columns, in the order of ``X``'s last axis.
+    target : str
+        Column to predict.
+    window : int, default 12
+        Months per window.
+
+    Returns
+    -------
+    Windows
+        ``X`` of shape (T - window + 1, window, len(features)) and ``y``, both float32.
+
+    Raises
+    ------
+    ValueError
+        On a window < 1, fewer rows than ``window``, unknown columns, a non-date or unsorted
+        index, or missing (NaN) values in the columns used.
+    """
+    features = _check_arguments(frame, features, target, window)
+    values = frame[features].to_numpy(dtype=np.float64)
+    targets = frame[target].to_numpy(dtype=np.float64)
+    for name, column in zip([*features, target], [*values.T, targets]):
+        if not np.isfinite(column).all():
+            first = int(np.flatnonzero(~np.isfinite(column))[0])
+            raise ValueError(
+                f"column {name!r} has missing or infinite values, first at "
+                f"{frame.index[first]:%Y-%m-%d}"
+            )
+    # sliding_window_view gives (n, n_features, window); move the time axis before features.
+    stacked = np.lib.stride_tricks.sliding_window_view(values, window, axis=0)
+    X = np.ascontiguousarray(stacked.transpose(0, 2, 1), dtype=np.float32)
+    return Windows(
+        X=X,
+        y=targets[window - 1 :].astype(np.float32),
+        target_dates=frame.index[window - 1 :],
+        feature_names=features,
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# Scaling
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Scaler:
+    """Standardisation of features and target, fitted on the training period only.
+
+    Attributes
+    ----------
+    feature_mean, feature_std : dict of str to float
+        Mean and (population) standard deviation of each feature, in feature order.
+    target : str
+        Name of the target column.
+    target_mean, target_std : float
+        Mean and standard deviation of the target.
+    fitted_until : pandas.Timestamp
+        Last month of the data the statistics were computed from.
+    """
+
+    feature_mean: dict[str, float]
+    feature_std: dict[str, float]
+    target: str
+    target_mean: float
+    target_std: float
+    fitted_until: pd.Timestamp
+
+    def __post_init__(self) -> None:
+        self.feature_mean = {str(k): float(v) for k, v in self.feature_mean.items()}
+        self.feature_std = {str(k): float(v) for k, v in self.feature_std.items()}
+        if list(self.feature_mean) != list(self.feature_std):
+            raise ValueError("feature_mean and feature_std must name the same features")
+        self.target_mean = float(self.target_mean)
+        self.target_std = float(self.target_std)
+        self.fitted_until = pd.Timestamp(self.fitted_until)
+
+    @property
+    def features(self) -> list[str]:
+        """Feature names, in order."""
+        return list(self.feature_mean)
+
+    @classmethod
+    def fit(
+        cls,
+        frame: pd.DataFrame,
+        features: Sequence[str],
+        target: str,
+        until,
+    ) -> Scaler:
+        """Compute the statistics on the rows dated on or before ``until`` only.
+
+        Parameters
+        ----------
+        frame : pandas.DataFrame
+            Date-indexed record (unscaled).
+        features : list of str
+            Feature columns.
+        target : str
+            Target column.
+        until : date-like
+            Last date to use (inclusive); later rows are ignored.
+
+        Returns
+        -------
+        Scaler
+
+        Raises
+        ------
+        DataError
+            Fewer than two rows up to ``until``, or a column constant over that period.
+        """
+        if not isinstance(frame.index, pd.DatetimeIndex):
+            raise ValueError("frame must be indexed by dates (DatetimeIndex)")
+        until = pd.Timestamp(until)
+        period = frame.loc[frame.index <= until, [*features, target]].astype("float64")
+        if len(period) < 2:
+            raise DataError(
+                f"only {len(period)} row(s) dated on or before {until:%Y-%m-%d}: "
+                "too few to fit a scaler"
+            )
+        mean = period.mean()
+        std = period.std(ddof=0)
+        for column in period.columns:
+            # A tolerance, not "== 0": the std of a constant float column can come out as 1e-17.
+            tolerance = 1e-12 * max(1.0, abs(mean[column]))
+            if not np.isfinite(mean[column]) or not std[column] > tolerance:
+                raise DataError(
+                    f"column {column!r} is constant or missing over the fitting period "
+                    f"{period.index[0]:%Y-%m} .. {period.index[-1]:%Y-%m} (std = {std[column]}): "
+                    "it cannot be standardised"
+                )
+        return cls(
+            feature_mean={f: mean[f] for f in features},
+            feature_std={f: std[f] for f in features},
+            target=target,
+            target_mean=mean[target],
+            target_std=std[target],
+            fitted_until=period.index[-1],
+        )
+
+    def transform(self, frame: pd.DataFrame) -> pd.DataFrame:
+        """Standardise the features (and the target, if present) of a date-indexed frame.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Same index; the features in order, then the target if ``frame`` has it; float64.
+        """
+        features = self.features
+        scaled = (frame[features].astype("float64") - pd.Series(self.feature_mean)) / pd.Series(
+            self.feature_std
+        )
+        scaled = scaled[features]
+        if self.target in frame.columns:
+            scaled[self.target] = self.transform_target(frame[self.target].astype("float64"))
+        return scaled
+
+    def transform_target(self, values):
+        """Target values in mm/month → standardised units."""
+        return (np.asarray(values, dtype=np.float64) - self.target_mean) / self.target_std
+
+    def inverse_target(self, values):
+        """Standardised target values (e.g. model predictions) → mm/month."""
+        return np.asarray(values, dtype=np.float64) * self.target_std + self.target_mean
+
+    def to_dict(self) -> dict:
+        """Plain-Python form for ``json.dump`` (floats, lists, an ISO date string)."""
+        return {
+            "features": self.features,
+            "feature_mean": [self.feature_mean[f] for f in self.features],
+            "feature_std": [self.feature_std[f] for f in self.features],
+            "target": self.target,
+            "target_mean": self.target_mean,
+            "target_std": self.target_std,
+            "fitted_until": self.fitted_until.strftime("%Y-%m-%d"),
+        }
+
+    @classmethod
+    def from_dict(cls, state: dict) -> Scaler:
+        """Rebuild a scaler from ``to_dict()``'s output (e.g. after ``json.load``)."""
+        features = list(state["features"])
+        return cls(
+            feature_mean=dict(zip(features, state["feature_mean"], strict=True)),
+            feature_std=dict(zip(features, state["feature_std"], strict=True)),
+            target=state["target"],
+            target_mean=state["target_mean"],
+            target_std=state["target_std"],
+            fitted_until=pd.Timestamp(state["fitted_until"]),
+        )
+
+
+def fit_scaler(frame: pd.DataFrame, features: Sequence[str], target: str, until) -> Scaler:
+    """Fit a ``Scaler`` on the rows dated on or before ``until`` (see ``Scaler.fit``)."""
+    return Scaler.fit(frame, features, target, until)
+
+
+# --------------------------------------------------------------------------------------------
+# The course's data pipeline
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(eq=False)
+class PreparedData:
+    """Everything a notebook needs after ``prepare_windows``.
+
+    Attributes
+    ----------
+    train, test : Windows
+        Scaled windows of the training and test periods (chronological).
+    scaler : Scaler
+        Fitted on the months up to ``train.target_dates[-1]``.
+    record : pandas.DataFrame
+        The raw (unscaled) record.
+    window : int
+        Months per window.
+    features : list of str
+        Feature names, in ``X``'s order.
+    target : str
+        Target column.
+    """
+
+    train: Windows
+    test: Windows
+    scaler: Scaler
+    record: pd.DataFrame
+    window: int
+    features: list[str]
+    target: str
+
+
+def _split_point(n: int, fraction: float) -> int:
+    # Round before flooring so that e.g. 0.29 * 100 = 28.999999999999996 gives 29.
+    return math.floor(round(fraction * n, 9))
+
+
+def prepare_windows(
+    frame: pd.DataFrame,
+    features: Sequence[str],
+    target: str,
+    window: int = 12,
+    train_fraction: float = 0.8,
+) -> PreparedData:
+    """Window, split chronologically and scale a monthly record, without test-period leakage.
+
+    1. Windows over the whole record (``make_windows``): ``n = len(frame) - window + 1``.
+    2. The first ``floor(train_fraction * n)`` windows train, the rest test (735 windows:
+       588 / 147).
+    3. The scaler is fitted on the months up to the last training target date only.
+    4. Features and target are standardised with it.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        A record as returned by ``data.load_record`` (checked again with ``validate_record``).
+    features : list of str
+        Input columns.
+    target : str
+        Column to predict.
+    window : int, default 12
+        Months per window.
+    train_fraction : float, default 0.8
+        Share of the windows used for training, strictly between 0 and 1.
+
+    Returns
+    -------
+    PreparedData
+
+    Raises
+    ------
+    DataError
+        If the record fails ``data.validate_record`` or a column is constant over the
+        training period.
+    ValueError
+        On a ``train_fraction`` outside (0, 1) or one leaving a period without windows.
+    """
+    if not 0 < train_fraction < 1:
+        raise ValueError(
+            f"train_fraction must be between 0 and 1 (exclusive), got {train_fraction}"
+        )
+    validate_record(frame, features, target, window)
+    features = list(features)
+    n = len(frame) - window + 1
+    n_train = _split_point(n, train_fraction)
+    if n_train < 1 or n_train >= n:
+        raise ValueError(
+            f"train_fraction={train_fraction} of {n} windows leaves {n_train} for training and "
+            f"{n - n_train} for testing; both need at least one"
+        )
+    last_train_target = frame.index[window - 1 + n_train - 1]
+    scaler = Scaler.fit(frame, features, target, until=last_train_target)
+    windows = make_windows(scaler.transform(frame), features, target, window)
+    return PreparedData(
+        train=windows.subset(slice(0, n_train)),
+        test=windows.subset(slice(n_train, None)),
+        scaler=scaler,
+        record=frame,
+        window=window,
+        features=features,
+        target=target,
+    )
+
+
+def validation_split(windows: Windows, fraction: float = 0.15) -> tuple[Windows, Windows]:
+    """Split off the last ``fraction`` of (training) windows as a chronological validation set.
+
+    The split point is ``floor(len(windows) * (1 - fraction))``, the same as Keras's
+    ``validation_split`` (588 windows, 0.15: 499 fit / 89 validation). Validation windows are
+    the most recent ones, so early stopping is judged on a period after the one fitted.
+
+    Parameters
+    ----------
+    windows : Windows
+        Usually ``PreparedData.train``.
+    fraction : float, default 0.15
+        Share kept for validation, strictly between 0 and 1.
+
+    Returns
+    -------
+    (Windows, Windows)
+        The windows to fit on, and the validation windows.
+    """
+    if not 0 < fraction < 1:
+        raise ValueError(f"fraction must be between 0 and 1 (exclusive), got {fraction}")
+    n = len(windows)
+    n_fit = _split_point(n, 1 - fraction)
+    if n_fit < 1 or n_fit >= n:
+        raise ValueError(
+            f"fraction={fraction} of {n} windows leaves {n_fit} to fit and {n - n_fit} to "
+            "validate; both need at least one"
+        )
+    return windows.subset(slice(0, n_fit)), windows.subset(slice(n_fit, None))
