@@ -4,8 +4,6 @@
 PY := .venv/bin/python
 # Quieter TensorFlow start-up in every notebook kernel and test (C++ info/warning lines).
 export TF_CPP_MIN_LOG_LEVEL := 3
-# No display on a build machine: draw figures off-screen.
-export MPLBACKEND := Agg
 # Plain TensorFlow kernels instead of oneDNN ones: fewer CPU-dependent round-off differences
 # between machines, and no oneDNN start-up notice in every notebook.
 export TF_ENABLE_ONEDNN_OPTS := 0
