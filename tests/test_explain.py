@@ -1,0 +1,440 @@
+"""Tests of helpers.explain: exact SHAP for Keras recurrent models and its cross-checks.
+
+Small random-weight models (8 units) and a few dozen windows keep the whole file fast.
+"""
+
+import os
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import keras  # noqa: E402
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+import shap  # noqa: E402
+import tensorflow as tf  # noqa: E402
+from scipy.stats import spearmanr  # noqa: E402
+from shap.explainers._deep import deep_tf  # noqa: E402
+from tensorflow.python.eager import execute as tf_execute  # noqa: E402
+
+from helpers import explain  # noqa: E402
+
+L = keras.layers
+# Keras warns that shap passes the input as a one-element list; harmless.
+pytestmark = pytest.mark.filterwarnings("ignore:The structure of `inputs`")
+WINDOW, N_FEATURES = 12, 9
+NAMES = ["precip", "tmean", "tmax", "tmin", "rel_humidity", "sunshine", "vapour_pressure",
+         "wind", "climate_index"]
+
+
+def windows(n, seed, n_features=N_FEATURES):
+    return np.random.default_rng(seed).normal(size=(n, WINDOW, n_features)).astype("float32")
+
+
+X = windows(6, seed=1)
+BACKGROUND = windows(10, seed=2)
+
+
+def _inp():
+    return keras.Input((WINDOW, N_FEATURES))
+
+
+def functional_lstm_gru():
+    inputs = _inp()
+    sequence = L.LSTM(8, return_sequences=True)(inputs)
+    summary = L.GRU(8)(sequence)
+    skip = L.Flatten()(inputs)
+    return keras.Model(inputs, L.Dense(1)(L.Concatenate()([summary, skip])))
+
+
+def functional_with_nested_sequential():
+    inner = keras.Sequential([keras.Input((WINDOW, N_FEATURES)), L.LSTM(8), L.Dense(4)])
+    inputs = _inp()
+    return keras.Model(inputs, L.Dense(1)(inner(inputs)))
+
+
+ARCHITECTURES = {
+    "lstm": lambda: keras.Sequential([_inp(), L.LSTM(8), L.Dense(1)]),
+    "gru": lambda: keras.Sequential([_inp(), L.GRU(8), L.Dense(1)]),
+    "simple_rnn": lambda: keras.Sequential([_inp(), L.SimpleRNN(8), L.Dense(1)]),
+    "bidirectional_lstm": lambda: keras.Sequential([
+        _inp(), L.Bidirectional(L.LSTM(8)), L.Dense(1),
+    ]),
+    "stacked_lstm_dropout": lambda: keras.Sequential([
+        _inp(), L.LSTM(8, return_sequences=True), L.Dropout(0.3),
+        L.LSTM(8, dropout=0.2, recurrent_dropout=0.2), L.Dense(1),
+    ]),
+    "conv1d_lstm": lambda: keras.Sequential([
+        _inp(), L.Conv1D(8, 3, activation="relu"), L.LSTM(8), L.Dense(1),
+    ]),
+    "functional_lstm_gru": functional_lstm_gru,
+    "functional_nested_sequential": functional_with_nested_sequential,
+}
+
+
+def build(name, seed=0):
+    keras.utils.set_random_seed(seed)
+    return ARCHITECTURES[name]()
+
+
+@pytest.fixture(scope="module")
+def lstm():
+    return build("lstm")
+
+
+@pytest.fixture(scope="module")
+def lstm_explanation(lstm):
+    return explain.deep_shap(lstm, X, BACKGROUND, feature_names=NAMES)
+
+
+def state_fingerprint():
+    """What shap may change globally, in a comparable form."""
+    registry = explain._gradient_registry()
+    return (
+        tf_execute.record_gradient,
+        {op: entry["type"] for op, entry in registry.items()},
+        dict(deep_tf.op_handlers),
+    )
+
+
+def gradient_tape_works(model):
+    x = tf.constant(X)
+    with tf.GradientTape() as tape:
+        tape.watch(x)
+        y = tf.reduce_sum(model(x))
+    gradient = tape.gradient(y, x)
+    return gradient is not None and bool(tf.reduce_all(tf.math.is_finite(gradient)))
+
+
+# --- the bug the course starts from -------------------------------------------------------
+
+
+def test_plain_deep_explainer_still_fails_on_lstm_and_state_is_restored(lstm):
+    """Documents the upstream bug: if a future shap fixes it, this test fails and tells us."""
+    before = state_fingerprint()
+    with pytest.raises(Exception, match="TensorListStack") as failure:
+        with explain.preserved_shap_state():
+            shap.DeepExplainer(lstm, BACKGROUND).shap_values(X)
+    assert "LookupError" in str(failure.value) or isinstance(failure.value, LookupError)
+    assert not explain.tensorflow_gradients_are_patched()
+    assert state_fingerprint() == before
+    assert gradient_tape_works(lstm)
+    fresh = build("lstm", seed=3)
+    fresh.compile(optimizer="adam", loss="mse")
+    fresh.fit(X, np.zeros((len(X), 1)), epochs=1, verbose=0)
+
+
+def test_unguarded_failure_leaves_tensorflow_patched_until_restored(lstm):
+    with pytest.raises(Exception, match="TensorListStack"):
+        shap.DeepExplainer(lstm, BACKGROUND).shap_values(X)
+    try:
+        assert explain.tensorflow_gradients_are_patched()
+        with pytest.raises(RuntimeError, match="still patched"):
+            explain.gradient_shap(lstm, X, BACKGROUND, nsamples=10)
+    finally:
+        explain.restore_tensorflow_gradients()
+    assert not explain.tensorflow_gradients_are_patched()
+    assert gradient_tape_works(lstm)
+
+
+def test_ops_without_rule_show_the_root_cause(lstm):
+    missing = explain.ops_without_shap_rule(lstm)
+    assert "While" in missing
+    assert "TensorListStack" in missing
+    assert {"MatMul", "Sigmoid", "Tanh"} <= explain.graph_op_types(lstm)
+    assert {"MatMul", "Sigmoid", "Tanh"}.isdisjoint(missing)
+
+    twin = explain.unrolled_twin(lstm)
+    twin_ops = explain.graph_op_types(twin)
+    assert not any(op.startswith("TensorList") or op == "While" for op in twin_ops)
+    assert explain.ops_without_shap_rule(twin) == ["Split"]
+    with explain.preserved_shap_state():
+        explain.add_rules_for_linear_ops()
+        assert explain.ops_without_shap_rule(twin) == []
+    assert "Split" not in deep_tf.op_handlers
+
+
+# --- the fix, on each kind of recurrent model ----------------------------------------------
+
+
+@pytest.mark.parametrize("name", list(ARCHITECTURES))
+def test_deep_shap_is_exact_on_each_architecture(name):
+    model = build(name)
+    twin = explain.unrolled_twin(model)
+    np.testing.assert_allclose(twin.predict(X, verbose=0), model.predict(X, verbose=0), atol=1e-5)
+
+    before = state_fingerprint()
+    explanation = explain.deep_shap(model, X, BACKGROUND, feature_names=NAMES)
+    assert state_fingerprint() == before
+    assert not explain.tensorflow_gradients_are_patched()
+
+    assert explanation.values.shape == (len(X), WINDOW, N_FEATURES)
+    assert explanation.base_values.shape == (len(X),)
+    np.testing.assert_array_equal(explanation.data, X)
+    assert explain.additivity_error(explanation, model) <= 1e-5
+    assert explanation.max_additivity_error <= 1e-5
+    assert np.abs(explanation.values).sum() > 0
+
+
+def test_deep_shap_names_values_and_base_value(lstm, lstm_explanation):
+    explanation = lstm_explanation
+    assert explanation.feature_names[0][-1][0] == "precip (t)"
+    assert explanation.feature_names[0][0][0] == "precip (t-11)"
+    assert explanation.feature_names[0][-4][8] == "climate_index (t-3)"
+    expected_base = lstm.predict(BACKGROUND, verbose=0).mean()
+    np.testing.assert_allclose(explanation.base_values, expected_base, atol=1e-6)
+
+    totals = explanation.values.sum(axis=(1, 2)) + explanation.base_values
+    np.testing.assert_allclose(totals, lstm.predict(X, verbose=0)[:, 0], atol=1e-5)
+
+
+def test_deep_shap_matches_shap_on_the_twin(lstm, lstm_explanation):
+    """deep_shap is shap.DeepExplainer on the twin, nothing more."""
+    ours = lstm_explanation
+    twin = explain.unrolled_twin(lstm)
+    with explain.preserved_shap_state():
+        explain.add_rules_for_linear_ops()
+        theirs = shap.DeepExplainer(twin, BACKGROUND).shap_values(X)
+    np.testing.assert_allclose(ours.values, np.asarray(theirs)[..., 0], atol=1e-7)
+
+
+# --- refusals ------------------------------------------------------------------------------
+
+
+def test_refuses_background_that_shares_windows_with_x(lstm):
+    with pytest.raises(ValueError, match="training period"):
+        explain.deep_shap(lstm, X, X)
+    mixed = np.concatenate([BACKGROUND, X[2:3]])
+    with pytest.raises(ValueError, match=r"shares 1 window"):
+        explain.deep_shap(lstm, X, mixed)
+    with pytest.raises(ValueError, match="training period"):
+        explain.variable_shapley(lstm, X, mixed)
+
+
+@pytest.mark.parametrize(
+    "bad_x, message",
+    [
+        (X[0], r"must have shape \(n, 12, 9\).*got shape \(12, 9\)"),
+        (X[:, :6], r"must have shape \(n, 12, 9\).*got shape \(6, 6, 9\)"),
+        (X[:, :, :4], r"must have shape \(n, 12, 9\).*got shape \(6, 12, 4\)"),
+        (X[:0], "no windows"),
+        (np.where(np.arange(6)[:, None, None] == 4, np.nan, X), "NaN or infinite.*index 4"),
+    ],
+)
+def test_refuses_bad_windows(lstm, bad_x, message):
+    with pytest.raises(ValueError, match=message):
+        explain.deep_shap(lstm, bad_x, BACKGROUND)
+
+
+def test_refuses_bad_background_and_names(lstm):
+    with pytest.raises(ValueError, match=r"background must have shape \(n, 12, 9\)"):
+        explain.deep_shap(lstm, X, BACKGROUND[:, :, :5])
+    with pytest.raises(TypeError, match="numeric"):
+        explain.deep_shap(lstm, X, "training windows")
+    with pytest.raises(ValueError, match="9 variables; got 2"):
+        explain.deep_shap(lstm, X, BACKGROUND, feature_names=["a", "b"])
+
+
+def test_refuses_multi_output_models():
+    keras.utils.set_random_seed(0)
+    two_values = keras.Sequential([_inp(), L.LSTM(4), L.Dense(2)])
+    with pytest.raises(ValueError, match="single output"):
+        explain.deep_shap(two_values, X, BACKGROUND)
+    inputs = _inp()
+    hidden = L.LSTM(4)(inputs)
+    two_heads = keras.Model(inputs, [L.Dense(1)(hidden), L.Dense(1)(hidden)])
+    with pytest.raises(ValueError, match="single output"):
+        explain.deep_shap(two_heads, X, BACKGROUND)
+
+
+class SubclassedLSTM(keras.Model):
+    def __init__(self):
+        super().__init__()
+        self.lstm = L.LSTM(4)
+        self.head = L.Dense(1)
+
+    def call(self, inputs):
+        return self.head(self.lstm(inputs))
+
+
+def test_subclassed_model_is_refused_with_model_agnostic_route():
+    keras.utils.set_random_seed(0)
+    model = SubclassedLSTM()
+    model(X)
+    with pytest.raises(TypeError, match="variable_shapley"):
+        explain.deep_shap(model, X, BACKGROUND)
+    # ...and the model-agnostic route does work on it
+    explanation = explain.variable_shapley(model, X[:2], BACKGROUND[:4], progress=False)
+    assert explain.additivity_error(explanation, model, X[:2]) <= 1e-5
+
+
+def leaky_relu_model():
+    keras.utils.set_random_seed(0)
+    return keras.Sequential([_inp(), L.LSTM(8), L.Dense(4), L.LeakyReLU(), L.Dense(1)])
+
+
+def test_op_without_rule_is_named_before_running():
+    model = leaky_relu_model()
+    before = state_fingerprint()
+    with pytest.raises(explain.UnsupportedOpError, match="LeakyRelu") as failure:
+        explain.deep_shap(model, X, BACKGROUND)
+    assert failure.value.op_types == ["LeakyRelu"]
+    assert "variable_shapley" in str(failure.value)
+    assert "permutation_shap" in str(failure.value)
+    assert state_fingerprint() == before
+
+
+def test_state_is_restored_when_shap_itself_fails(monkeypatch):
+    """Skip the pre-check so that shap.DeepExplainer really crashes inside deep_shap."""
+    model = leaky_relu_model()
+    monkeypatch.setattr(explain, "ops_without_shap_rule", lambda model: [])
+    before = state_fingerprint()
+    with pytest.raises(Exception, match="LeakyRelu"):
+        explain.deep_shap(model, X, BACKGROUND)
+    assert state_fingerprint() == before
+    assert not explain.tensorflow_gradients_are_patched()
+    assert gradient_tape_works(model)
+
+
+def test_additivity_error_is_checked(lstm, lstm_explanation):
+    values = lstm_explanation.values.copy()
+    values[0, -1, 0] += 0.01
+    perturbed = shap.Explanation(values, base_values=lstm_explanation.base_values, data=X)
+    assert explain.additivity_error(perturbed, lstm) == pytest.approx(0.01, abs=1e-5)
+    with pytest.raises(explain.AdditivityError, match="tolerance"):
+        explain.deep_shap(lstm, X, BACKGROUND, tolerance=0.0)
+
+
+# --- exact variable Shapley values ---------------------------------------------------------
+
+
+def linear_model(weights):
+    """prediction = sum over steps and variables of weights * x (no bias)."""
+    model = keras.Sequential([keras.Input((WINDOW, weights.shape[1])), L.Flatten(),
+                              L.Dense(1, use_bias=False)])
+    model.layers[-1].set_weights([weights.reshape(-1, 1).astype("float32")])
+    return model
+
+
+def squared_sum_model():
+    """(sum of variable 0 + sum of variable 1)**2; variable 2 is ignored."""
+    weights = np.zeros((WINDOW, 3))
+    weights[:, :2] = 1.0
+    inputs = keras.Input((WINDOW, 3))
+    total = linear_model(weights)(inputs)
+    return keras.Model(inputs, L.Lambda(lambda z: z**2)(total))
+
+
+def test_shapley_weights():
+    coalitions, weights = explain.shapley_weights(4)
+    assert coalitions.shape == weights.shape == (16, 4)
+    assert not coalitions[0].any() and coalitions[-1].all()
+    # per player, the weights of the coalitions with it add up to 1, those without it to -1
+    np.testing.assert_allclose(np.where(coalitions, weights, 0).sum(axis=0), 1.0)
+    np.testing.assert_allclose(np.where(coalitions, 0, weights).sum(axis=0), -1.0)
+    np.testing.assert_allclose(weights[-1], 1 / 4)  # v(all) - v(all but i) has weight 1/p
+
+
+def test_variable_shapley_symmetry_dummy_and_additivity():
+    x, background = windows(3, seed=5, n_features=3), windows(8, seed=6, n_features=3)
+    x[:, :, 1] = x[:, :, 0]  # players 0 and 1 are interchangeable
+    background[:, :, 1] = background[:, :, 0]
+    model = squared_sum_model()
+    explanation = explain.variable_shapley(model, x, background, feature_names=["a", "b", "c"],
+                                           progress=False)
+    assert explanation.values.shape == (3, 3)
+    assert explanation.feature_names == ["a", "b", "c"]
+    np.testing.assert_allclose(explanation.values[:, 0], explanation.values[:, 1], atol=1e-5)
+    np.testing.assert_allclose(explanation.values[:, 2], 0.0, atol=1e-9)
+    assert np.abs(explanation.values[:, 0]).max() > 0.1
+    scale = np.abs(explanation.values).max()
+    assert explain.additivity_error(explanation, model, x) <= 1e-5 * scale
+
+
+def test_variable_shapley_of_a_linear_model_and_groups():
+    rng = np.random.default_rng(7)
+    weights = rng.normal(size=(WINDOW, N_FEATURES))
+    model = linear_model(weights)
+    # for a linear model the interventional Shapley value of a variable is
+    # sum over its steps of weight * (x - background mean)
+    expected = ((X - BACKGROUND.mean(axis=0)) * weights).sum(axis=1)
+    explanation = explain.variable_shapley(model, X, BACKGROUND, feature_names=NAMES,
+                                           progress=False)
+    np.testing.assert_allclose(explanation.values, expected, atol=1e-4)
+    assert explanation.max_additivity_error <= 1e-5
+
+    groups = {"water": ["precip", "rel_humidity", "vapour_pressure"],
+              "temperature": ["tmean", "tmax", "tmin"],
+              "other": ["sunshine", "wind", "climate_index"]}
+    grouped = explain.variable_shapley(model, X, BACKGROUND, feature_names=NAMES, groups=groups,
+                                       progress=False)
+    assert grouped.feature_names == ["water", "temperature", "other"]
+    index = {name: j for j, name in enumerate(NAMES)}
+    for g, members in enumerate(groups.values()):
+        np.testing.assert_allclose(grouped.values[:, g],
+                                   expected[:, [index[m] for m in members]].sum(axis=1), atol=1e-4)
+
+    with pytest.raises(ValueError, match="exactly one group"):
+        explain.variable_shapley(model, X, BACKGROUND, feature_names=NAMES,
+                                 groups={"water": ["precip"]}, progress=False)
+    with pytest.raises(ValueError, match="not one of the variables"):
+        explain.variable_shapley(model, X, BACKGROUND, feature_names=NAMES,
+                                 groups={"snow": ["snowfall"]}, progress=False)
+
+
+# --- other cross-check routes --------------------------------------------------------------
+
+
+def test_permutation_shap_is_additive(lstm):
+    explanation = explain.permutation_shap(lstm, X[:2], BACKGROUND, feature_names=NAMES,
+                                           max_evals=2 * WINDOW * N_FEATURES + 1, progress=False)
+    assert explanation.values.shape == (2, WINDOW, N_FEATURES)
+    assert explanation.feature_names[0][-1][0] == "precip (t)"
+    assert explain.additivity_error(explanation, lstm) <= 1e-5
+
+
+def test_gradient_shap_shape_and_approximate_additivity(lstm):
+    before = np.random.get_state()[1].copy()
+    explanation = explain.gradient_shap(lstm, X, BACKGROUND, nsamples=50)
+    np.testing.assert_array_equal(np.random.get_state()[1], before)
+    assert explanation.values.shape == (len(X), WINDOW, N_FEATURES)
+    spread = np.ptp(lstm.predict(np.concatenate([X, BACKGROUND]), verbose=0))
+    assert explanation.max_additivity_error < spread
+
+
+def test_training_background_is_seeded_and_checked():
+    train = windows(40, seed=9)
+    first = explain.training_background(train, size=10, seed=0)
+    np.testing.assert_array_equal(first, explain.training_background(train, size=10, seed=0))
+    assert first.shape == (10, WINDOW, N_FEATURES)
+    assert not np.array_equal(first, explain.training_background(train, size=10, seed=1))
+    with pytest.raises(ValueError, match="between 1 and 40"):
+        explain.training_background(train, size=100)
+
+
+def test_by_variable_and_flatten(lstm, lstm_explanation):
+    explanation = lstm_explanation
+    per_variable = explain.by_variable(explanation)
+    assert per_variable.values.shape == (len(X), N_FEATURES)
+    assert list(per_variable.feature_names) == NAMES
+    np.testing.assert_allclose(per_variable.values, explanation.values.sum(axis=1))
+    assert explain.additivity_error(per_variable, lstm, X) <= 1e-5
+
+    flat = explain.flatten(explanation)
+    assert flat.values.shape == (len(X), WINDOW * N_FEATURES)
+    assert flat.feature_names[0] == "precip (t-11)"
+    assert flat.feature_names[-1] == "climate_index (t)"
+    np.testing.assert_array_equal(flat.data, X.reshape(len(X), -1))
+    assert flat.abs.mean(0).values.shape == (WINDOW * N_FEATURES,)
+    with pytest.raises(ValueError, match=r"\(n, window, n_features\)"):
+        explain.flatten(per_variable)
+
+
+def test_deep_shap_ranks_variables_like_exact_variable_shapley():
+    """Variables with a larger spread matter more; both routes must see the same order."""
+    model = build("lstm", seed=4)
+    spread = np.geomspace(0.03, 1.5, N_FEATURES)[np.random.default_rng(0).permutation(N_FEATURES)]
+    x, background = windows(20, seed=10) * spread, windows(30, seed=11) * spread
+    deep = explain.by_variable(explain.deep_shap(model, x, background))
+    exact = explain.variable_shapley(model, x, background, progress=False)
+    correlation = spearmanr(np.abs(deep.values).mean(0), np.abs(exact.values).mean(0)).statistic
+    assert correlation >= 0.8
