@@ -38,6 +38,8 @@ and ``explanation.abs.mean(0)`` expect.
 from __future__ import annotations
 
 import contextlib
+import hashlib
+import json
 import math
 import warnings
 
@@ -50,6 +52,8 @@ from tensorflow.python.eager import backprop as tf_backprop
 from tensorflow.python.eager import execute as tf_execute
 from tensorflow.python.framework import ops as tf_ops
 from tqdm.auto import tqdm
+
+from helpers import paths
 
 #: Linear ops that shap has no rule for; shap's ``passthrough`` rule (the ordinary gradient) is
 #: exact for them. ``Split`` cuts the unrolled LSTM/GRU cells' gate pre-activations into the
@@ -1019,3 +1023,70 @@ def flatten(explanation):
         data=data,
         feature_names=[str(name) for name in names],
     )
+
+
+# --------------------------------------------------------------------------------------------
+# Computing an explanation once, reusing it in later notebooks
+# --------------------------------------------------------------------------------------------
+
+#: Where :func:`cached` keeps explanations (produced, not committed).
+CACHE_DIR = paths.MODELS_DIR / "shap_cache"
+
+
+def _cache_key(route, model, X, background, options):
+    """Hash of everything the result depends on: weights, windows, route, options, shap."""
+    digest = hashlib.sha256()
+    for weights in model.get_weights():
+        digest.update(np.ascontiguousarray(weights).tobytes())
+    digest.update(np.ascontiguousarray(X, dtype=np.float32).tobytes())
+    digest.update(np.ascontiguousarray(background, dtype=np.float32).tobytes())
+    digest.update(json.dumps([route.__name__, options, shap.__version__], sort_keys=True).encode())
+    return digest.hexdigest()[:20]
+
+
+def cached(route, model, X, background, cache_dir=CACHE_DIR, **options):
+    """Run an explanation route once; later calls with the same inputs load the saved result.
+
+    The result is stored under a hash of the model's weights, ``X``, ``background``, the route's
+    name, its options and the shap version, so a retrained model or other data are computed
+    afresh — a stale explanation cannot be loaded.
+
+    Parameters
+    ----------
+    route : callable
+        :func:`deep_shap`, :func:`variable_shapley`, :func:`gradient_shap` or
+        :func:`permutation_shap`.
+    model, X, background
+        Passed to ``route``.
+    cache_dir : pathlib.Path
+        Folder for the saved results.
+    **options
+        Further keyword arguments of ``route`` (JSON-serialisable, e.g. ``feature_names``).
+
+    Returns
+    -------
+    shap.Explanation
+        As ``route`` returns it, with ``max_additivity_error``.
+    """
+    path = cache_dir / f"{route.__name__}-{_cache_key(route, model, X, background, options)}.npz"
+    if path.exists():
+        saved = np.load(path, allow_pickle=False)
+        explanation = shap.Explanation(
+            values=saved["values"],
+            base_values=saved["base_values"],
+            data=saved["data"],
+            feature_names=json.loads(str(saved["feature_names"])),
+        )
+        explanation.max_additivity_error = float(saved["max_additivity_error"])
+        return explanation
+    explanation = route(model, X, background, **options)
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    np.savez(
+        path,
+        values=explanation.values,
+        base_values=explanation.base_values,
+        data=explanation.data,
+        feature_names=json.dumps(explanation.feature_names),
+        max_additivity_error=explanation.max_additivity_error,
+    )
+    return explanation

@@ -438,3 +438,25 @@ def test_deep_shap_ranks_variables_like_exact_variable_shapley():
     exact = explain.variable_shapley(model, x, background, progress=False)
     correlation = spearmanr(np.abs(deep.values).mean(0), np.abs(exact.values).mean(0)).statistic
     assert correlation >= 0.8
+
+
+def test_cached_reuses_result_and_recomputes_for_a_changed_model(tmp_path):
+    rng = np.random.default_rng(3)
+    X = rng.normal(size=(6, 4, 3)).astype("float32")
+    background = rng.normal(size=(10, 4, 3)).astype("float32")
+    model = keras.Sequential([keras.Input((4, 3)), keras.layers.LSTM(3), keras.layers.Dense(1)])
+    first = explain.cached(explain.deep_shap, model, X, background, cache_dir=tmp_path,
+                           feature_names=["a", "b", "c"])
+    assert len(list(tmp_path.glob("deep_shap-*.npz"))) == 1
+    again = explain.cached(explain.deep_shap, model, X, background, cache_dir=tmp_path,
+                           feature_names=["a", "b", "c"])
+    np.testing.assert_array_equal(first.values, again.values)
+    assert again.feature_names == first.feature_names
+    assert again.max_additivity_error == first.max_additivity_error
+    # new weights: a new entry, values consistent with the new model
+    model.set_weights([w + 0.1 for w in model.get_weights()])
+    changed = explain.cached(explain.deep_shap, model, X, background, cache_dir=tmp_path,
+                             feature_names=["a", "b", "c"])
+    assert len(list(tmp_path.glob("deep_shap-*.npz"))) == 2
+    assert explain.additivity_error(changed, model) < 1e-5
+    assert not np.allclose(changed.values, first.values)
