@@ -51,7 +51,7 @@ from shap.explainers._deep import deep_tf
 from tensorflow.python.eager import backprop as tf_backprop
 from tensorflow.python.eager import execute as tf_execute
 from tensorflow.python.framework import ops as tf_ops
-from tqdm.auto import tqdm
+from tqdm import tqdm
 
 from helpers import paths
 
@@ -60,6 +60,9 @@ from helpers import paths
 #: gates; ``SplitV``, its variant with uneven sizes, is not used by Keras 3.15's cells but is
 #: registered in case another version or a custom cell uses it.
 LINEAR_OPS_WITHOUT_SHAP_RULE = ("Split", "SplitV")
+
+#: Seconds between progress-bar updates: a notebook keeps every update in its saved output.
+PROGRESS_INTERVAL = 10
 
 #: Ops that shap puts into TensorFlow's gradient registry by itself (besides ``shap_<op>``).
 _SHAP_PREREGISTERED_OPS = ("TensorListReserve",)
@@ -821,7 +824,8 @@ def permutation_shap(
     values, base_values = np.zeros((n, window * n_features)), np.zeros(n)
     with _preserved_numpy_random_state():
         explainer = shap.PermutationExplainer(predict, masker, seed=seed)
-        for i in tqdm(range(n), desc="permutation SHAP", unit="window", disable=not progress):
+        for i in tqdm(range(n), desc="permutation SHAP", unit="window", disable=not progress,
+                      mininterval=PROGRESS_INTERVAL):
             result = explainer(X[i : i + 1].reshape(1, -1), max_evals=max_evals, silent=True)
             values[i], base_values[i] = result.values[0], result.base_values[0]
 
@@ -932,7 +936,8 @@ def variable_shapley(
     predict = _predictor(model, X.shape[1:], batch_size)
 
     values = np.zeros((len(X), len(players)))
-    for i in tqdm(range(len(X)), desc="variable Shapley", unit="window", disable=not progress):
+    for i in tqdm(range(len(X)), desc="variable Shapley", unit="window", disable=not progress,
+                  mininterval=PROGRESS_INTERVAL):
         # (coalitions, background, window, n_features): x's values where kept, else background
         masked = np.where(variables_kept[:, None, None, :], X[i], background[None])
         coalition_values = predict(masked).reshape(len(coalitions), len(background)).mean(axis=1)
@@ -1044,7 +1049,7 @@ def _cache_key(route, model, X, background, options):
     return digest.hexdigest()[:20]
 
 
-def cached(route, model, X, background, cache_dir=CACHE_DIR, **options):
+def cached(route, model, X, background, cache_dir=CACHE_DIR, refresh=False, **options):
     """Run an explanation route once; later calls with the same inputs load the saved result.
 
     The result is stored under a hash of the model's weights, ``X``, ``background``, the route's
@@ -1060,6 +1065,9 @@ def cached(route, model, X, background, cache_dir=CACHE_DIR, **options):
         Passed to ``route``.
     cache_dir : pathlib.Path
         Folder for the saved results.
+    refresh : bool
+        Compute even when a saved result exists, and overwrite it (notebook 03 does this so
+        that the run times it reports are real).
     **options
         Further keyword arguments of ``route`` (JSON-serialisable, e.g. ``feature_names``).
 
@@ -1069,7 +1077,7 @@ def cached(route, model, X, background, cache_dir=CACHE_DIR, **options):
         As ``route`` returns it, with ``max_additivity_error``.
     """
     path = cache_dir / f"{route.__name__}-{_cache_key(route, model, X, background, options)}.npz"
-    if path.exists():
+    if path.exists() and not refresh:
         saved = np.load(path, allow_pickle=False)
         explanation = shap.Explanation(
             values=saved["values"],

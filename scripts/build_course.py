@@ -38,6 +38,31 @@ def execute(path):
     return notebook
 
 
+def strip_machine_paths(notebook):
+    """Write paths in outputs relative to the repository (tracebacks name installed files).
+
+    ``/home/me/course/.venv/lib/...`` becomes ``.venv/lib/...``, so saved notebooks and HTML
+    pages do not carry the folder layout of the machine that ran them.
+    """
+    prefixes = [str(REPO) + "/", str(Path.home()) + "/"]
+
+    def clean(text):
+        for prefix in prefixes:
+            text = text.replace(prefix, "")
+        return text
+
+    for cell in notebook.cells:
+        for output in cell.get("outputs", []):
+            if "text" in output:
+                output["text"] = clean(output["text"])
+            if "traceback" in output:
+                output["traceback"] = [clean(line) for line in output["traceback"]]
+            for kind in ("text/plain", "text/html"):
+                if kind in output.get("data", {}):
+                    output["data"][kind] = clean(output["data"][kind])
+    return notebook
+
+
 def write_index(pages):
     """A small landing page linking the rendered notebooks."""
     items = "\n".join(
@@ -76,7 +101,7 @@ def main():
     for number, path in enumerate(paths, start=1):
         print(f"[{number}/{len(paths)}] {path.name} ...", end=" ", flush=True)
         start = time.perf_counter()
-        notebook = execute(path)
+        notebook = strip_machine_paths(execute(path))
         body, _ = exporter.from_notebook_node(notebook)
         page = path.with_suffix(".html").name
         (OUT / page).write_text(body, encoding="utf-8")

@@ -460,3 +460,19 @@ def test_cached_reuses_result_and_recomputes_for_a_changed_model(tmp_path):
     assert len(list(tmp_path.glob("deep_shap-*.npz"))) == 2
     assert explain.additivity_error(changed, model) < 1e-5
     assert not np.allclose(changed.values, first.values)
+
+
+def test_cached_refresh_recomputes(tmp_path, monkeypatch):
+    rng = np.random.default_rng(4)
+    X = rng.normal(size=(3, 4, 2)).astype("float32")
+    background = rng.normal(size=(5, 4, 2)).astype("float32")
+    model = keras.Sequential([keras.Input((4, 2)), keras.layers.GRU(2), keras.layers.Dense(1)])
+    calls = []
+
+    def counting_route(model, X, background, **options):
+        calls.append(1)
+        return explain.deep_shap(model, X, background, **options)
+
+    for refresh in (False, False, True):
+        explain.cached(counting_route, model, X, background, cache_dir=tmp_path, refresh=refresh)
+    assert len(calls) == 2  # computed, loaded, recomputed
