@@ -901,7 +901,7 @@ def variable_shapley(
     coalition's variables taken from x and all others from the background window
     (interventional SHAP). With 9 players that is 2**9 = 512 coalitions, computed exactly;
     every window costs ``512 * len(background)`` model evaluations, run in large batches:
-    147 windows with 100 background windows are 7.5 million LSTM(32) evaluations, about
+    147 windows with 100 background windows are 7.5 million LSTM evaluations, about
     25-35 s on 2 CPU cores. Time is linear in the background size (50 halves it).
 
     Parameters

@@ -89,9 +89,11 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--in-place", action="store_true",
                         help="save executed notebooks back into notebooks/")
+    parser.add_argument("only", nargs="*", type=Path,
+                        help="run only these notebooks (default: all, in order)")
     args = parser.parse_args()
 
-    paths = sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"))
+    paths = [p.resolve() for p in args.only] or sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"))
     if not paths:
         sys.exit("no notebooks found in notebooks/")
     OUT.mkdir(parents=True, exist_ok=True)
@@ -109,9 +111,12 @@ def main():
             nbformat.write(notebook, path)
         pages.append((page, first_heading(notebook, path.stem)))
         print(f"done in {time.perf_counter() - start:.0f} s")
-    write_index(pages)
     print(f"\nThe course ran in {time.perf_counter() - total:.0f} s.")
-    print(f"Open {OUT / 'index.html'} in a browser (rendered notebooks with figures).")
+    if args.only:
+        print(f"Rendered notebooks (with figures) are in {OUT}")
+    else:
+        write_index(pages)
+        print(f"Open {OUT / 'index.html'} in a browser (rendered notebooks with figures).")
 
 
 if __name__ == "__main__":
