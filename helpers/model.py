@@ -255,6 +255,18 @@ def save_trained(trained, path=MODEL_PATH):
     _sidecar(path).write_text(json.dumps(info, indent=2))
 
 
+def _windows_for_training(record, features, target, config):
+    """Scaled train/test windows, and the training windows cut into fit and validation parts."""
+    prepared = windowing.prepare_windows(
+        record, features, target, window=config["window"],
+        train_fraction=config["train_fraction"],
+    )
+    fit_part, validation = windowing.validation_split(
+        prepared.train, fraction=config["validation_fraction"]
+    )
+    return prepared, fit_part, validation
+
+
 def train_from_record(record, features, target, config=None, verbose=True):
     """Prepare windows from a record and train a fresh LSTM on them, deterministically.
 
@@ -273,13 +285,7 @@ def train_from_record(record, features, target, config=None, verbose=True):
     TrainedModel
     """
     config = {**DEFAULT_CONFIG, **(config or {})}
-    prepared = windowing.prepare_windows(
-        record, features, target, window=config["window"],
-        train_fraction=config["train_fraction"],
-    )
-    fit_part, validation = windowing.validation_split(
-        prepared.train, fraction=config["validation_fraction"]
-    )
+    prepared, fit_part, validation = _windows_for_training(record, features, target, config)
     make_deterministic(config["seed"])
     model = build_lstm(
         config["window"], len(features), config["units"], config["learning_rate"]
@@ -323,12 +329,8 @@ def load_or_train(path=MODEL_PATH, record=None, features=None, target=None, conf
     if path.exists() and sidecar.exists():
         info = json.loads(sidecar.read_text())
         if info.get("fingerprint") == expected and info.get("features") == features:
-            prepared = windowing.prepare_windows(
-                record, features, target, window=config["window"],
-                train_fraction=config["train_fraction"],
-            )
-            fit_part, validation = windowing.validation_split(
-                prepared.train, fraction=config["validation_fraction"]
+            prepared, fit_part, validation = _windows_for_training(
+                record, features, target, config
             )
             model = keras.models.load_model(path)
             if verbose:
