@@ -156,3 +156,113 @@ def plot_importance(values, title, xlabel, ax=None, color="tab:blue"):
     ax.set_title(title)
     ax.set_xlabel(xlabel)
     return ax
+
+
+def plot_shares(table, title, xlabel="share of the total", ax=None):
+    """Grouped horizontal bars: each column of ``table`` as shares of its own total.
+
+    Use it to compare importances measured on different scales (mean |SHAP| in mm/month, a
+    drop in NSE, ...): every column is divided by its sum, so the bars of one method add up to 1.
+    Rows are ordered by the first column, largest on top.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        Rows: variables (or groups); columns: methods. Values must be >= 0 in total per column;
+        single negative values (e.g. a permutation importance below zero) are drawn as they are.
+    title, xlabel : str
+    ax : matplotlib.axes.Axes, optional
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+    """
+    totals = table.sum(axis=0)
+    if (totals <= 0).any():
+        raise ValueError(f"every column needs a positive total; got {totals.to_dict()}")
+    shares = (table / totals).sort_values(table.columns[0])
+    if ax is None:
+        _, ax = plt.subplots(figsize=(6.5, 0.45 * len(shares) * max(1, len(shares.columns) / 2) + 1))
+    shares.plot.barh(ax=ax, width=0.8)
+    ax.axvline(0, color="black", lw=0.6)
+    ax.set_title(title)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel("")
+    ax.legend(fontsize=8, loc="lower right")
+    return ax
+
+
+def fit_lines_by_group(x, y, groups):
+    """Least-squares line ``y = slope * x + intercept`` within each group.
+
+    Parameters
+    ----------
+    x, y : array-like, same length
+    groups : array-like, same length
+        A label per point (e.g. the season of each target month).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per group (in order of first appearance): ``slope``, ``intercept``,
+        ``correlation`` (Pearson) and ``n``. Groups with fewer than 3 points or no spread in
+        ``x`` get NaN.
+    """
+    frame = pd.DataFrame({"x": np.asarray(x, float), "y": np.asarray(y, float),
+                          "group": np.asarray(groups)})
+    rows = {}
+    for label, part in frame.groupby("group", sort=False):
+        if len(part) < 3 or part["x"].std() == 0:
+            rows[label] = {"slope": np.nan, "intercept": np.nan, "correlation": np.nan,
+                           "n": len(part)}
+            continue
+        slope, intercept = np.polyfit(part["x"], part["y"], 1)
+        rows[label] = {"slope": slope, "intercept": intercept,
+                       "correlation": part["x"].corr(part["y"]), "n": len(part)}
+    return pd.DataFrame(rows).T.astype({"n": int})
+
+
+def plot_dependence_by_group(x, y, groups, xlabel, ylabel, title=None, order=None, ax=None):
+    """A SHAP dependence plot split by group: input value against its SHAP value, one colour
+    and one least-squares line per group (e.g. per season).
+
+    Parameters
+    ----------
+    x : array-like
+        The input's value in each window (e.g. temperature of the target month, °C).
+    y : array-like
+        Its SHAP value in each window (e.g. mm/month).
+    groups : array-like
+        A label per window (e.g. "winter", "spring", ...).
+    xlabel, ylabel : str
+    title : str, optional
+    order : list, optional
+        Groups to draw, in this order (default: order of first appearance).
+    ax : matplotlib.axes.Axes, optional
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+    """
+    x, y, groups = np.asarray(x, float), np.asarray(y, float), np.asarray(groups)
+    if not len(x) == len(y) == len(groups):
+        raise ValueError(f"x, y and groups differ in length: {len(x)}, {len(y)}, {len(groups)}")
+    lines = fit_lines_by_group(x, y, groups)
+    order = list(lines.index) if order is None else list(order)
+    if ax is None:
+        _, ax = plt.subplots(figsize=(6.5, 4))
+    colours = plt.get_cmap("tab10")
+    for k, label in enumerate(order):
+        chosen = groups == label
+        ax.scatter(x[chosen], y[chosen], s=14, alpha=0.7, color=colours(k), label=str(label))
+        line = lines.loc[label]
+        if np.isfinite(line["slope"]):
+            span = np.array([x[chosen].min(), x[chosen].max()])
+            ax.plot(span, line["slope"] * span + line["intercept"], color=colours(k), lw=1.8)
+    ax.axhline(0, color="grey", lw=0.8)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.legend(fontsize=8)
+    if title:
+        ax.set_title(title)
+    return ax

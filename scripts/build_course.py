@@ -53,8 +53,9 @@ def strip_machine_paths(notebook):
 
     for cell in notebook.cells:
         for output in cell.get("outputs", []):
-            if "text" in output:
-                output["text"] = clean(output["text"])
+            for key in ("text", "evalue"):
+                if key in output:
+                    output[key] = clean(output[key])
             if "traceback" in output:
                 output["traceback"] = [clean(line) for line in output["traceback"]]
             for kind in ("text/plain", "text/html"):

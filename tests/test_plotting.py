@@ -1,0 +1,66 @@
+"""Tests of the plotting helpers that contain logic beyond drawing (normalising, fitting)."""
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+import pytest  # noqa: E402
+
+from helpers import plotting  # noqa: E402
+
+
+@pytest.fixture(autouse=True)
+def _close_figures():
+    yield
+    plt.close("all")
+
+
+def test_fit_lines_by_group_recovers_slopes_per_group():
+    x = np.tile(np.arange(10.0), 2)
+    groups = np.repeat(["spring", "summer"], 10)
+    y = np.where(groups == "spring", 2.0 * x + 1.0, -0.5 * x)
+    lines = plotting.fit_lines_by_group(x, y, groups)
+    assert list(lines.index) == ["spring", "summer"]  # order of first appearance
+    np.testing.assert_allclose(lines["slope"].astype(float), [2.0, -0.5])
+    np.testing.assert_allclose(lines["intercept"].astype(float), [1.0, 0.0], atol=1e-12)
+    np.testing.assert_allclose(lines["correlation"].astype(float), [1.0, -1.0])
+    assert lines["n"].tolist() == [10, 10]
+
+
+def test_fit_lines_by_group_gives_nan_for_too_few_points_or_no_spread():
+    lines = plotting.fit_lines_by_group([1, 2, 3, 3, 3], [1, 2, 3, 4, 5], ["a", "a", "b", "b", "b"])
+    assert lines.loc["a", "n"] == 2 and np.isnan(lines.loc["a", "slope"])
+    assert np.isnan(lines.loc["b", "slope"])  # x does not vary within b
+
+
+def test_plot_dependence_by_group_draws_one_line_per_group():
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=40)
+    groups = np.repeat(["winter", "spring", "summer", "autumn"], 10)
+    ax = plotting.plot_dependence_by_group(x, 3 * x, groups, "x", "SHAP", order=["spring", "summer"])
+    assert len(ax.collections) == 2  # scatters of the two groups asked for
+    assert len(ax.get_lines()) == 3  # two fitted lines and the zero line
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["spring", "summer"]
+
+
+def test_plot_dependence_by_group_refuses_unequal_lengths():
+    with pytest.raises(ValueError, match="differ in length"):
+        plotting.plot_dependence_by_group([1, 2, 3], [1, 2], ["a", "a", "a"], "x", "y")
+
+
+def test_plot_shares_normalises_each_column_and_orders_by_the_first():
+    table = pd.DataFrame({"SHAP (mm)": [7.0, 1.0, 2.0], "NSE drop": [0.5, 0.0, 0.5]},
+                         index=["precip", "wind", "tmax"])
+    ax = plotting.plot_shares(table, "shares")
+    widths = [patch.get_width() for patch in ax.patches]
+    # bars are drawn column by column, rows in ascending order of the first column
+    np.testing.assert_allclose(widths, [0.1, 0.2, 0.7, 0.0, 0.5, 0.5])
+    assert [t.get_text() for t in ax.get_yticklabels()][-1] == "precip"
+
+
+def test_plot_shares_refuses_a_column_without_positive_total():
+    with pytest.raises(ValueError, match="positive total"):
+        plotting.plot_shares(pd.DataFrame({"a": [1.0, -1.0]}), "t")
