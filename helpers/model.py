@@ -9,6 +9,7 @@ import hashlib
 import json
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import keras
 import numpy as np
@@ -242,6 +243,7 @@ def save_trained(trained, path=MODEL_PATH):
     The JSON sidecar holds the feature order, window length, scaler statistics, settings and
     the fingerprint of the data it was trained on.
     """
+    path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     trained.model.save(path)
     info = {
@@ -306,7 +308,7 @@ def load_or_train(path=MODEL_PATH, record=None, features=None, target=None, conf
 
     Parameters
     ----------
-    path : pathlib.Path
+    path : str or pathlib.Path
         Where the model is saved (``.keras``; a ``.json`` sidecar sits beside it).
     record : pandas.DataFrame, optional
         Defaults to the teaching catchment (:func:`helpers.data.load_catchment`).
@@ -320,6 +322,7 @@ def load_or_train(path=MODEL_PATH, record=None, features=None, target=None, conf
     -------
     TrainedModel
     """
+    path = Path(path)
     record = data.load_catchment() if record is None else record
     features = list(data.FEATURES if features is None else features)
     target = data.TARGET if target is None else target
