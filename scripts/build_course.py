@@ -33,6 +33,8 @@ def execute(path):
         kernel_name="python3",
         resources={"metadata": {"path": str(NOTEBOOKS)}},
         record_timing=False,
+        # the kernel's start-up notice about its local TCP transport is noise for a learner
+        extra_arguments=["--IPKernelApp.log_level=ERROR"],
     )
     client.execute()
     return notebook
