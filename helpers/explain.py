@@ -45,6 +45,7 @@ import warnings
 
 import keras
 import numpy as np
+import pandas as pd
 import shap
 import tensorflow as tf
 from shap.explainers._deep import deep_tf
@@ -1001,6 +1002,34 @@ def by_variable(explanation):
         data=data,
         feature_names=_variable_names(explanation),
     )
+
+
+def variable_importance(explanation):
+    """Global importance: the mean absolute SHAP value of each variable (or player).
+
+    For a window explanation (n, window, n_features) the values are first summed over the
+    window's months (:func:`by_variable`), so a variable's importance covers its whole history.
+
+    Parameters
+    ----------
+    explanation : shap.Explanation
+        Values of shape (n, window, n_features), or (n, n_players) as from
+        :func:`variable_shapley`.
+
+    Returns
+    -------
+    pandas.Series
+        One value per variable or player, indexed by name, in the explanation's order.
+    """
+    values = np.asarray(explanation.values)
+    if values.ndim == 3:
+        explanation = by_variable(explanation)
+    elif values.ndim != 2:
+        raise ValueError(f"Expected values of shape (n, window, n_features) or (n, players); got {values.shape}.")
+    names = explanation.feature_names
+    if names is None:
+        names = [f"x{j}" for j in range(np.shape(explanation.values)[1])]
+    return pd.Series(np.abs(np.asarray(explanation.values)).mean(axis=0), index=list(names))
 
 
 def flatten(explanation):

@@ -476,3 +476,22 @@ def test_cached_refresh_recomputes(tmp_path, monkeypatch):
     for refresh in (False, False, True):
         explain.cached(counting_route, model, X, background, cache_dir=tmp_path, refresh=refresh)
     assert len(calls) == 2  # computed, loaded, recomputed
+
+
+def test_variable_importance_sums_lags_before_averaging():
+    values = np.zeros((2, 3, 2))
+    values[0, :, 0] = [1.0, -1.0, 2.0]  # variable a, window 0: sum 2
+    values[1, :, 0] = [-3.0, 0.0, 0.0]  # variable a, window 1: sum -3
+    values[:, :, 1] = 0.5  # variable b: sum 1.5 in both windows
+    windows = shap.Explanation(
+        values=values, base_values=np.zeros(2), data=np.zeros((2, 3, 2)),
+        feature_names=np.broadcast_to(explain.lagged_feature_names(["a", "b"], 3), (2, 3, 2)).tolist(),
+    )
+    importance = explain.variable_importance(windows)
+    assert list(importance.index) == ["a", "b"]
+    np.testing.assert_allclose(importance.to_numpy(), [2.5, 1.5])
+    players = shap.Explanation(values=np.array([[1.0, -2.0], [-3.0, 0.0]]), base_values=np.zeros(2),
+                               feature_names=["p", "q"])
+    np.testing.assert_allclose(explain.variable_importance(players).to_numpy(), [2.0, 1.0])
+    with pytest.raises(ValueError, match="shape"):
+        explain.variable_importance(shap.Explanation(values=np.zeros(3)))
