@@ -11,7 +11,7 @@ Usage::
 
     python benchmarks/shap_routes.py [--background 100] [--synthetic] [--permutation-windows 20]
 
-By default the course model and data come from ``helpers.model.load_or_train()`` (trains once
+By default the course model and data come from ``helpers.training.load_or_train()`` (trains once
 if no saved model exists). ``--synthetic`` uses a stand-in: an LSTM(32) trained for a few
 epochs on random seasonal data of the course's shapes (588 training, 147 test windows).
 The permutation route is slow (it is the point of the comparison): by default it explains the
@@ -32,8 +32,8 @@ from helpers import explain  # noqa: E402
 
 
 def course_model_and_data():
-    """The course's trained model and its scaled windows (helpers.model.load_or_train)."""
-    from helpers.model import load_or_train
+    """The course's trained model and its scaled windows (helpers.training.load_or_train)."""
+    from helpers.training import load_or_train
 
     trained = load_or_train()
     train, test = trained.data.train, trained.data.test
@@ -113,7 +113,7 @@ def main():
         source = "synthetic stand-in (LSTM(32), 15 epochs on random seasonal data)"
     else:
         model, X_train, X_test, names = course_model_and_data()
-        source = "course model (helpers.model.load_or_train)"
+        source = "course model (helpers.training.load_or_train)"
     background = explain.training_background(X_train, size=args.background, seed=0)
     n_test = len(X_test)
     n_permutation = n_test

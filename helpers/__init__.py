@@ -9,12 +9,12 @@ Modules, in the order the course uses them:
 - ``windowing``  sliding windows, chronological split, scaling fitted on training data only
 - ``metrics``    NSE, KGE, RMSE, percent bias
 - ``baselines``  monthly climatology and ridge regression
-- ``model``      the Keras LSTM, its deterministic training, saving and loading
+- ``training``   the Keras LSTM, its deterministic training, saving and loading
 - ``explain``    SHAP for Keras recurrent models (the fix) and cross-check routes
 - ``plotting``   the figures of the course
 
 Import what you need, e.g. ``from helpers import data, windowing``. The modules that need
-TensorFlow (``model``, ``explain``) import it themselves; nothing heavy is imported here.
+TensorFlow (``training``, ``explain``) import it themselves; nothing heavy is imported here.
 """
 
 __version__ = "0.1.0"
