@@ -1,9 +1,14 @@
 """Skill scores for runoff simulations, written out so a learner can read each formula.
 
-All functions take observed and simulated values of the same length, in the same units.
+The skill scores take observed and simulated values of the same length, in the same units;
+:func:`spearman` compares two rankings (e.g. SHAP importance against the true sensitivity).
 """
 
+from __future__ import annotations
+
 import numpy as np
+from numpy.typing import ArrayLike
+from scipy.stats import spearmanr
 
 
 def _as_pair(observed, simulated):
@@ -25,7 +30,7 @@ def _require_variation(obs):
         raise ValueError("observed values are constant: NSE and KGE are undefined (zero variance)")
 
 
-def nse(observed, simulated):
+def nse(observed: ArrayLike, simulated: ArrayLike) -> float:
     """Nash-Sutcliffe efficiency.
 
     ``NSE = 1 - sum((sim - obs)^2) / sum((obs - mean(obs))^2)``. 1 is perfect, 0 is as good as
@@ -45,7 +50,7 @@ def nse(observed, simulated):
     return float(1.0 - np.sum((sim - obs) ** 2) / np.sum((obs - obs.mean()) ** 2))
 
 
-def kge(observed, simulated):
+def kge(observed: ArrayLike, simulated: ArrayLike) -> float:
     """Kling-Gupta efficiency (Gupta et al. 2009).
 
     ``KGE = 1 - sqrt((r - 1)^2 + (alpha - 1)^2 + (beta - 1)^2)`` with ``r`` the Pearson
@@ -71,7 +76,7 @@ def kge(observed, simulated):
     return float(1.0 - np.sqrt((r - 1) ** 2 + (alpha - 1) ** 2 + (beta - 1) ** 2))
 
 
-def rmse(observed, simulated):
+def rmse(observed: ArrayLike, simulated: ArrayLike) -> float:
     """Root mean square error, in the units of the data.
 
     Parameters
@@ -87,7 +92,7 @@ def rmse(observed, simulated):
     return float(np.sqrt(np.mean((sim - obs) ** 2)))
 
 
-def pbias(observed, simulated):
+def pbias(observed: ArrayLike, simulated: ArrayLike) -> float:
     """Percent bias: ``100 * sum(sim - obs) / sum(obs)``.
 
     Positive means the simulation over-estimates the total volume.
@@ -107,7 +112,7 @@ def pbias(observed, simulated):
     return float(100.0 * np.sum(sim - obs) / np.sum(obs))
 
 
-def skill_table(observed, simulated):
+def skill_table(observed: ArrayLike, simulated: ArrayLike) -> dict[str, float]:
     """All four scores in a dict: ``{"NSE": ..., "KGE": ..., "RMSE": ..., "PBIAS %": ...}``."""
     return {
         "NSE": nse(observed, simulated),
@@ -115,3 +120,23 @@ def skill_table(observed, simulated):
         "RMSE": rmse(observed, simulated),
         "PBIAS %": pbias(observed, simulated),
     }
+
+
+def spearman(a: ArrayLike, b: ArrayLike) -> float:
+    """Spearman rank correlation of two equally sized arrays or tables, compared cell by cell.
+
+    Parameters
+    ----------
+    a, b : array-like
+        Any shapes with the same number of elements (they are flattened in C order), e.g. two
+        variables × lags tables with the same labels in the same order.
+
+    Returns
+    -------
+    float
+        The rank correlation, from -1 to 1.
+    """
+    first, second = np.ravel(np.asarray(a, dtype=float)), np.ravel(np.asarray(b, dtype=float))
+    if first.shape != second.shape:
+        raise ValueError(f"a and b must have as many values; got {first.size} and {second.size}.")
+    return float(spearmanr(first, second).statistic)

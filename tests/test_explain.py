@@ -13,10 +13,9 @@ import pytest  # noqa: E402
 import shap  # noqa: E402
 import tensorflow as tf  # noqa: E402
 from scipy.stats import spearmanr  # noqa: E402
-from shap.explainers._deep import deep_tf  # noqa: E402
-from tensorflow.python.eager import execute as tf_execute  # noqa: E402
 
 from helpers import explain  # noqa: E402
+from helpers.explain import internals, state  # noqa: E402
 
 L = keras.layers
 # Keras warns that shap passes the input as a one-element list; harmless.
@@ -88,11 +87,11 @@ def lstm_explanation(lstm):
 
 def state_fingerprint():
     """What shap may change globally, in a comparable form."""
-    registry = explain._gradient_registry()
+    registry = internals.gradient_registry()
     return (
-        tf_execute.record_gradient,
+        internals.record_gradient(),
         {op: entry["type"] for op, entry in registry.items()},
-        dict(deep_tf.op_handlers),
+        dict(internals.shap_rules()),
     )
 
 
@@ -147,10 +146,9 @@ def test_ops_without_rule_show_the_root_cause(lstm):
     twin_ops = explain.graph_op_types(twin)
     assert not any(op.startswith("TensorList") or op == "While" for op in twin_ops)
     assert explain.ops_without_shap_rule(twin) == ["Split"]
-    with explain.preserved_shap_state():
-        explain.add_rules_for_linear_ops()
+    with state.linear_op_rules():
         assert explain.ops_without_shap_rule(twin) == []
-    assert "Split" not in deep_tf.op_handlers
+    assert "Split" not in internals.shap_rules()
 
 
 # --- the fix, on each kind of recurrent model ----------------------------------------------
@@ -191,8 +189,7 @@ def test_deep_shap_matches_shap_on_the_twin(lstm, lstm_explanation):
     """deep_shap is shap.DeepExplainer on the twin, nothing more."""
     ours = lstm_explanation
     twin = explain.unrolled_twin(lstm)
-    with explain.preserved_shap_state():
-        explain.add_rules_for_linear_ops()
+    with explain.preserved_shap_state(), state.linear_op_rules():
         theirs = shap.DeepExplainer(twin, BACKGROUND).shap_values(X)
     np.testing.assert_allclose(ours.values, np.asarray(theirs)[..., 0], atol=1e-7)
 
@@ -211,7 +208,7 @@ def test_refuses_background_that_shares_windows_with_x(lstm):
 
 
 @pytest.mark.parametrize(
-    "bad_x, message",
+    ("bad_x", "message"),
     [
         (X[0], r"must have shape \(n, 12, 9\).*got shape \(12, 9\)"),
         (X[:, :6], r"must have shape \(n, 12, 9\).*got shape \(6, 6, 9\)"),
@@ -393,9 +390,9 @@ def test_permutation_shap_is_additive(lstm):
 
 
 def test_gradient_shap_shape_and_approximate_additivity(lstm):
-    before = np.random.get_state()[1].copy()
+    before = np.random.get_state()[1].copy()  # noqa: NPY002 (the global state is the point)
     explanation = explain.gradient_shap(lstm, X, BACKGROUND, nsamples=50)
-    np.testing.assert_array_equal(np.random.get_state()[1], before)
+    np.testing.assert_array_equal(np.random.get_state()[1], before)  # noqa: NPY002
     assert explanation.values.shape == (len(X), WINDOW, N_FEATURES)
     spread = np.ptp(lstm.predict(np.concatenate([X, BACKGROUND]), verbose=0))
     assert explanation.max_additivity_error < spread
@@ -407,8 +404,12 @@ def test_training_background_is_seeded_and_checked():
     np.testing.assert_array_equal(first, explain.training_background(train, size=10, seed=0))
     assert first.shape == (10, WINDOW, N_FEATURES)
     assert not np.array_equal(first, explain.training_background(train, size=10, seed=1))
-    with pytest.raises(ValueError, match="between 1 and 40"):
-        explain.training_background(train, size=100)
+    with pytest.warns(UserWarning, match="Only 40 training windows"):
+        everything = explain.training_background(train, size=100)
+    np.testing.assert_array_equal(everything, train)  # all of them, in order
+    for bad in (0, -3, 2.5, True):
+        with pytest.raises(ValueError, match="whole number"):
+            explain.training_background(train, size=bad)
 
 
 def test_by_variable_and_flatten(lstm, lstm_explanation):
@@ -485,7 +486,9 @@ def test_variable_importance_sums_lags_before_averaging():
     values[:, :, 1] = 0.5  # variable b: sum 1.5 in both windows
     windows = shap.Explanation(
         values=values, base_values=np.zeros(2), data=np.zeros((2, 3, 2)),
-        feature_names=np.broadcast_to(explain.lagged_feature_names(["a", "b"], 3), (2, 3, 2)).tolist(),
+        feature_names=np.broadcast_to(
+            explain.lagged_feature_names(["a", "b"], 3), (2, 3, 2)
+        ).tolist(),
     )
     importance = explain.variable_importance(windows)
     assert list(importance.index) == ["a", "b"]
@@ -495,3 +498,93 @@ def test_variable_importance_sums_lags_before_averaging():
     np.testing.assert_allclose(explain.variable_importance(players).to_numpy(), [2.0, 1.0])
     with pytest.raises(ValueError, match="shape"):
         explain.variable_importance(shap.Explanation(values=np.zeros(3)))
+
+
+def window_explanation_of(values, names):
+    n, window, _ = values.shape
+    lagged = explain.lagged_feature_names(names, window)
+    return shap.Explanation(values=values, base_values=np.zeros(n), data=np.zeros_like(values),
+                            feature_names=np.broadcast_to(lagged, values.shape).tolist())
+
+
+def test_by_lag_reverses_steps_into_lags_and_averages():
+    values = np.zeros((2, 3, 2))
+    values[:, -1, 0] = [1.0, -3.0]  # variable a at lag 0 (the last step)
+    values[:, 0, 1] = [2.0, 2.0]  # variable b at lag 2 (the first step)
+    table = explain.by_lag(window_explanation_of(values, ["a", "b"]))
+    assert list(table.index) == ["a", "b"] and list(table.columns) == [0, 1, 2]
+    assert table.columns.name == "lag"
+    np.testing.assert_allclose(table.to_numpy(), [[2.0, 0, 0], [0, 0, 2.0]])
+    signed = explain.by_lag(window_explanation_of(values, ["a", "b"]), signed=True)
+    assert signed.loc["a", 0] == -1.0
+    one = explain.by_lag(window_explanation_of(values, ["a", "b"])[1], signed=True)
+    assert one.loc["a", 0] == -3.0 and one.loc["b", 2] == 2.0
+    with pytest.raises(ValueError, match="shape"):
+        explain.by_lag(shap.Explanation(values=np.zeros(3)))
+
+
+def test_in_target_units_keeps_additivity_and_unscales_by_name():
+    from helpers.windowing import Scaler
+
+    scaler = Scaler(feature_mean={"a": 10.0, "b": -1.0}, feature_std={"a": 2.0, "b": 0.5},
+                    target="q", target_mean=50.0, target_std=4.0, fitted_until="2000-01-01")
+    values = np.random.default_rng(0).normal(size=(3, 2, 2))
+    explanation = window_explanation_of(values, ["a", "b"])
+    scaled_windows = np.ones((3, 2, 2))
+    in_units = explain.in_target_units(explanation, scaler, scaled_windows)
+    np.testing.assert_allclose(in_units.values, values * 4.0)
+    np.testing.assert_allclose(in_units.base_values, 50.0)
+    totals_before = values.sum(axis=(1, 2))
+    np.testing.assert_allclose(in_units.values.sum(axis=(1, 2)) + in_units.base_values,
+                               totals_before * 4.0 + 50.0)
+    np.testing.assert_allclose(in_units.data[..., 0], 12.0)  # 1 sd above 10 with sd 2
+    np.testing.assert_allclose(in_units.data[..., 1], -0.5)
+    with pytest.raises(ValueError, match="scaler knows 2"):
+        explain.in_target_units(explanation, scaler, np.ones((3, 2, 5)))
+
+
+def test_permutation_importance_finds_the_variable_the_model_uses():
+    rng = np.random.default_rng(1)
+    X = rng.normal(size=(200, 4, 3)).astype("float32")
+    observed = X[:, :, 1].sum(axis=1)
+
+    def predict(windows):  # a "model" that uses variable b only
+        return windows[:, :, 1].sum(axis=1)
+
+    table = explain.permutation_importance(predict, X, observed, ["a", "b", "c"])
+    assert list(table.columns) == ["NSE drop", "sd"]
+    assert table.loc["a", "NSE drop"] == 0 and table.loc["c", "NSE drop"] == 0
+    assert table.loc["b", "NSE drop"] > 1.0  # NSE falls from 1 to about -1
+    grouped = explain.permutation_importance(predict, X, observed, ["a", "b", "c"],
+                                             groups={"ab": ["a", "b"], "c": ["c"]}, repeats=3)
+    assert list(grouped.index) == ["ab", "c"] and grouped.loc["ab", "NSE drop"] > 1.0
+    with pytest.raises(ValueError, match="unknown variables"):
+        explain.permutation_importance(predict, X, observed, ["a", "b", "c"], groups={"x": ["z"]})
+    with pytest.raises(ValueError, match="shape"):
+        explain.permutation_importance(predict, X, observed[:5], ["a", "b", "c"])
+
+
+def test_cache_key_changes_with_the_helpers_code(tmp_path, monkeypatch):
+    from helpers.explain import cache
+
+    model = keras.Sequential([keras.Input((4, 2)), keras.layers.Dense(1)])
+    X = np.zeros((2, 4, 2), np.float32)
+    key = cache._cache_key(explain.deep_shap, model, X, X, {})
+    assert key == cache._cache_key(explain.deep_shap, model, X, X, {})
+    monkeypatch.setattr(cache, "helpers_code_digest", lambda: "edited")
+    assert cache._cache_key(explain.deep_shap, model, X, X, {}) != key
+
+
+def test_permutation_importance_takes_a_keras_model_and_a_scaler():
+    from helpers.windowing import Scaler
+
+    rng = np.random.default_rng(2)
+    X = rng.normal(size=(50, 3, 2)).astype("float32")
+    model = keras.Sequential([keras.Input((3, 2)), keras.layers.Flatten(), keras.layers.Dense(1)])
+    scaler = Scaler(feature_mean={"a": 0.0, "b": 0.0}, feature_std={"a": 1.0, "b": 1.0},
+                    target="q", target_mean=100.0, target_std=10.0, fitted_until="2000-01-01")
+    observed = model.predict(X, verbose=0).ravel() * 10.0 + 100.0  # perfect in target units
+    table = explain.permutation_importance(model, X, observed, ["a", "b"], scaler=scaler)
+    assert (table["NSE drop"] >= 0).all() and table["NSE drop"].max() > 0
+    without = explain.permutation_importance(model, X, observed, ["a", "b"])  # wrong units
+    assert not np.allclose(without["NSE drop"], table["NSE drop"])

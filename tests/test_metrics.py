@@ -66,3 +66,14 @@ def test_skill_table_keys():
     table = metrics.skill_table(OBS, SIM)
     assert list(table) == ["NSE", "KGE", "RMSE", "PBIAS %"]
     assert table["RMSE"] == pytest.approx(np.sqrt(1.5))
+
+
+def test_spearman_ranks_tables_cell_by_cell():
+    import pandas as pd
+
+    a = pd.DataFrame([[1.0, 2.0], [3.0, 4.0]])
+    assert metrics.spearman(a, a * 10) == pytest.approx(1.0)
+    assert metrics.spearman(a, -a) == pytest.approx(-1.0)
+    assert metrics.spearman([1, 2, 3, 4], [1, 3, 2, 4]) == pytest.approx(0.8)
+    with pytest.raises(ValueError, match="as many values"):
+        metrics.spearman([1, 2, 3], [1, 2])

@@ -1,0 +1,167 @@
+"""Checks shared by every SHAP route: inputs, additivity, and the errors they raise."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import keras
+import numpy as np
+import shap
+import tensorflow as tf
+from numpy.typing import ArrayLike
+
+from helpers.explain.graph import model_window_shape
+from helpers.explain.prediction import predict
+from helpers.explain.state import require_healthy_tensorflow
+
+#: Recurrent-model SHAP routes that work for any model, named in error messages.
+MODEL_AGNOSTIC_ROUTES = (
+    "helpers.explain.variable_shapley (exact, one player per variable) or "
+    "helpers.explain.permutation_shap (one value per month and variable)"
+)
+
+
+class UnsupportedOpError(RuntimeError):
+    """The model uses TensorFlow ops for which shap's DeepExplainer has no attribution rule."""
+
+    def __init__(self, op_types):
+        self.op_types = sorted(op_types)
+        super().__init__(
+            "shap.DeepExplainer has no attribution rule for these TensorFlow op(s) in the "
+            f"model's graph: {', '.join(self.op_types)}. DeepSHAP cannot explain this model "
+            "exactly. Use a model-agnostic route instead: " + MODEL_AGNOSTIC_ROUTES + "."
+        )
+
+
+class AdditivityError(RuntimeError):
+    """SHAP values plus base value do not add up to the model's prediction."""
+
+
+def check_windows(windows: ArrayLike, name: str, window_shape: tuple) -> np.ndarray:
+    """Return ``windows`` as float32 after checking it is a finite (n, window, n_features) array.
+
+    ``window_shape`` is the expected (window, n_features); a None in it accepts any size.
+    """
+    try:
+        array = np.asarray(windows, dtype=np.float32)
+    except (TypeError, ValueError) as error:
+        raise TypeError(f"{name} must be a numeric array; got {type(windows).__name__}.") from error
+    expected = "(n, " + ", ".join("?" if size is None else str(size) for size in window_shape) + ")"
+    matches = array.ndim == 3 and all(
+        size is None or size == got for size, got in zip(window_shape, array.shape[1:], strict=True)
+    )
+    if not matches:
+        raise ValueError(
+            f"{name} must have shape {expected} (windows, time steps, variables) to match the "
+            f"model's input; got shape {array.shape}."
+        )
+    if len(array) == 0:
+        raise ValueError(f"{name} holds no windows (shape {array.shape}).")
+    bad = ~np.isfinite(array).all(axis=(1, 2))
+    if bad.any():
+        raise ValueError(
+            f"{name} has NaN or infinite values in {bad.sum()} window(s), first at index "
+            f"{np.flatnonzero(bad)[0]}."
+        )
+    return array
+
+
+def check_background_is_separate(X: np.ndarray, background: np.ndarray) -> None:
+    """Refuse a background that contains any of the windows being explained."""
+    explained = {window.tobytes() for window in X}
+    shared = [i for i, window in enumerate(background) if window.tobytes() in explained]
+    if shared:
+        raise ValueError(
+            f"The background shares {len(shared)} window(s) with X (e.g. background[{shared[0]}]). "
+            "SHAP values explain how far each prediction lies from the average prediction over "
+            "the background; a background containing the windows being explained makes them "
+            "measure deviations from (partly) the very windows explained, and leaks the test "
+            "period into the reference. Take the background from the training period, e.g. "
+            "helpers.explain.training_background(X_train)."
+        )
+
+
+def check_single_output(model: keras.Model, window: np.ndarray) -> None:
+    """Refuse models that give more than one number per window (tried on one window)."""
+    outputs = tf.nest.flatten(model(window[None], training=False))
+    shapes = [tuple(output.shape) for output in outputs]
+    if sum(math.prod(shape) for shape in shapes) != 1:
+        raise ValueError(
+            "Only models with a single output value per window are supported; for one window "
+            f"this model gives output(s) of shape {shapes}. Explain one output at a time, e.g. "
+            "keras.Model(model.inputs, model.outputs[0][:, k:k + 1])."
+        )
+
+
+def check_feature_names(feature_names: Sequence[str] | None, n_features: int) -> list[str]:
+    """The variable names as strings (default ``x0, x1, ...``), checked for count and duplicates."""
+    if feature_names is None:
+        return [f"x{j}" for j in range(n_features)]
+    names = [str(name) for name in feature_names]
+    if len(names) != n_features:
+        raise ValueError(
+            f"feature_names must name the {n_features} variables; got {len(names)} names."
+        )
+    if len(set(names)) != len(names):
+        raise ValueError(f"feature_names must be unique; got {names}.")
+    return names
+
+
+def checked_inputs(
+    model: keras.Model, X: ArrayLike, background: ArrayLike, feature_names: Sequence[str] | None
+) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    """Common checks of every route; returns float32 X, background and the variable names."""
+    if not isinstance(model, keras.Model):
+        raise TypeError(f"model must be a keras.Model, got {type(model).__name__}.")
+    X = check_windows(X, "X", model_window_shape(model) or (None, None))
+    background = check_windows(background, "background", X.shape[1:])
+    check_background_is_separate(X, background)
+    require_healthy_tensorflow()
+    check_single_output(model, X[0])
+    return X, background, check_feature_names(feature_names, X.shape[2])
+
+
+def additivity_error(
+    explanation: shap.Explanation, model: keras.Model, X: ArrayLike = None
+) -> float:
+    """Largest ``|sum of SHAP values + base value - model prediction|`` over the windows.
+
+    Parameters
+    ----------
+    explanation : shap.Explanation
+        Values of shape ``(n, ...)`` (any number of trailing axes), base values of shape (n,).
+    model : keras.Model
+        The model that was explained.
+    X : array of shape (n, window, n_features), optional
+        The explained windows; defaults to ``explanation.data`` (right for window explanations;
+        pass X for :func:`by_variable` or :func:`variable_shapley` results).
+
+    Returns
+    -------
+    float
+        The maximum absolute difference.
+    """
+    windows = explanation.data if X is None else X
+    windows = np.asarray(windows, np.float32)
+    if windows.ndim != 3:
+        raise ValueError(
+            f"additivity_error needs the explained windows (n, window, n_features); got shape "
+            f"{windows.shape}. Pass X=... explicitly."
+        )
+    values = np.asarray(explanation.values, dtype=np.float64)
+    totals = values.reshape(len(values), -1).sum(axis=1) + np.asarray(explanation.base_values)
+    return float(np.max(np.abs(totals - predict(model, windows))))
+
+
+def check_additivity(
+    explanation: shap.Explanation, model: keras.Model, tolerance: float, route: str
+) -> None:
+    """Store the measured additivity error on ``explanation``; raise if above ``tolerance``."""
+    error = additivity_error(explanation, model)
+    explanation.max_additivity_error = error
+    if error > tolerance:
+        raise AdditivityError(
+            f"{route}: SHAP values plus base value differ from the model's predictions by up to "
+            f"{error:.2e} (tolerance {tolerance:.0e})."
+        )

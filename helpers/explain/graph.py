@@ -1,0 +1,155 @@
+"""Which TensorFlow ops lie between a model's input and output, and which lack a shap rule.
+
+DeepExplainer replaces the gradient of every op on the path from input to output by an
+attribution rule looked up by op type. :func:`ops_without_shap_rule` lists the op types on that
+path (loop bodies included) that shap has no rule for: for a Keras LSTM the ``While`` loop and
+its ``TensorList*`` ops, for its unrolled twin only ``Split``.
+"""
+
+from __future__ import annotations
+
+import keras
+import tensorflow as tf
+
+from helpers.explain import internals
+
+
+def model_window_shape(model: keras.Model) -> tuple | None:
+    """(window, n_features) from ``model.input_shape``; None where the model does not say.
+
+    Returns None for subclassed models, which have no ``input_shape``; a size is None when the
+    model was defined with an undefined window length, e.g. ``keras.Input((None, 9))``.
+    """
+    try:
+        input_shape = model.input_shape
+    except (AttributeError, ValueError):
+        return None
+    if isinstance(input_shape, list):
+        raise ValueError(f"Only models with one input are supported; got inputs {input_shape}.")
+    if len(input_shape) != 3:
+        raise ValueError(
+            "Expected a model whose input is (batch, window, n_features); "
+            f"got input shape {input_shape}."
+        )
+    return tuple(input_shape[1:])
+
+
+def fixed_window_shape(model: keras.Model, window_shape: tuple | None = None) -> tuple:
+    """The fixed (window, n_features) of a model: ``window_shape`` if given, else from the model."""
+    if window_shape is not None:
+        return tuple(int(size) for size in window_shape)
+    shape = model_window_shape(model)
+    if shape is None or None in shape:
+        raise ValueError(
+            f"Cannot read a fixed (window, n_features) from the model (got {shape}); pass "
+            "window_shape=(window, n_features), or define the model with "
+            "keras.Input((window, n_features))."
+        )
+    return shape
+
+
+def _trace_forward_pass(model, window_shape):
+    """The TensorFlow graph of ``model(windows, training=False)`` for any number of windows."""
+    forward = tf.function(lambda windows: model(windows, training=False))
+    spec = tf.TensorSpec((None, *window_shape), tf.float32)
+    return forward.get_concrete_function(spec).graph
+
+
+def _ops_between(sources, targets):
+    """Ops that depend on a ``sources`` tensor and feed a ``targets`` tensor.
+
+    Like shap, the walk stops at ops whose output does not depend on the input values
+    (``Shape`` etc., shap's ``break_dependence`` rule).
+    """
+    breaker = internals.break_dependence_rule()
+    breakers = {op for op, rule in internals.shap_rules().items() if rule is breaker}
+
+    upstream, stack = set(), [t.op for t in targets]
+    while stack:
+        op = stack.pop()
+        if op in upstream or op.type in breakers:
+            continue
+        upstream.add(op)
+        stack.extend(t.op for t in op.inputs)
+
+    between, stack = set(), [op for t in sources for op in t.consumers()]
+    while stack:
+        op = stack.pop()
+        if op in between or op not in upstream:
+            continue
+        between.add(op)
+        stack.extend(consumer for t in op.outputs for consumer in t.consumers())
+    return between
+
+
+def _nested_function_graphs(op):
+    """Graphs of the functions an op runs: a While loop's body, an If's branches, a call."""
+    names = []
+    for attr in ("body", "then_branch", "else_branch", "f"):  # not a While's "cond"
+        if attr in op.node_def.attr:
+            names.append(op.get_attr(attr).name)
+    if "branches" in op.node_def.attr:
+        names.extend(branch.name for branch in op.get_attr("branches"))
+
+    graphs = []
+    for name in names:
+        graph = internals.function_graph(op.graph, name)
+        if graph is not None:
+            graphs.append(graph)
+    return graphs
+
+
+def _op_types_on_path(sources, targets):
+    """Op types between sources and targets, including inside loop bodies and calls."""
+    types = set()
+    for op in _ops_between(sources, targets):
+        types.add(op.type)
+        for body in _nested_function_graphs(op):
+            # inside a body, values (float) and tensor lists (variant) carry the input;
+            # loop counters (int) and weights (resource) do not
+            body_sources = [t for t in body.inputs if t.dtype.is_floating or t.dtype == tf.variant]
+            types |= _op_types_on_path(body_sources, body.outputs)
+    return types
+
+
+def graph_op_types(model: keras.Model, window_shape: tuple | None = None) -> set[str]:
+    """Op types in the model's forward pass that lie between its input and its output.
+
+    These are the ops whose gradients DeepExplainer replaces by attribution rules. Ops inside
+    nested functions (an LSTM's ``While`` loop body) are included. Ops that do not depend on the
+    input (weights, constants, shapes) need no rule and are left out.
+
+    Parameters
+    ----------
+    model : keras.Model
+        A model taking windows of shape ``(batch, window, n_features)``.
+    window_shape : tuple of int, optional
+        ``(window, n_features)``; read from ``model.input_shape`` if omitted.
+
+    Returns
+    -------
+    set of str
+        Op types, e.g. ``{"MatMul", "Sigmoid", "While", "TensorListStack", ...}``.
+    """
+    graph = _trace_forward_pass(model, fixed_window_shape(model, window_shape))
+    windows = graph.inputs[0]
+    return _op_types_on_path([windows], graph.outputs)
+
+
+def ops_without_shap_rule(model: keras.Model, window_shape: tuple | None = None) -> list[str]:
+    """Op types in the model's input-to-output path that shap's DeepExplainer has no rule for.
+
+    Parameters
+    ----------
+    model : keras.Model
+        A model taking windows of shape ``(batch, window, n_features)``.
+    window_shape : tuple of int, optional
+        ``(window, n_features)``; read from ``model.input_shape`` if omitted.
+
+    Returns
+    -------
+    list of str
+        Sorted op types; empty if DeepExplainer can handle every op. For a Keras LSTM this lists
+        the loop (``While``, ``TensorList*``); for its unrolled twin only ``Split``.
+    """
+    return sorted(set(graph_op_types(model, window_shape)) - set(internals.shap_rules()))

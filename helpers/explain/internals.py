@@ -1,0 +1,98 @@
+"""Every private TensorFlow, Keras and shap attribute the course relies on, in one place.
+
+DeepExplainer's failure and its repair live in private corners of TensorFlow and shap: the
+function that records ops on a gradient tape, TensorFlow's gradient registry, shap's table of
+attribution rules. Those corners can move in any release. Reaching them only through this
+module means an upgrade breaks in one place, and :data:`PRIVATE_ATTRIBUTES` lets a test check
+that each of them still exists (``tests/test_explain_internals.py``): the early warning.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from typing import Any
+
+from shap.explainers._deep import deep_tf
+from tensorflow.python.eager import backprop as tf_backprop
+from tensorflow.python.eager import execute as tf_execute
+from tensorflow.python.framework import ops as tf_ops
+
+#: (module, dotted attribute) of every private name used by the helpers.
+PRIVATE_ATTRIBUTES = (
+    ("tensorflow.python.eager.execute", "record_gradient"),
+    ("tensorflow.python.eager.backprop", "record_gradient"),
+    ("tensorflow.python.framework.ops", "_gradient_registry._registry"),
+    ("tensorflow.python.framework.func_graph", "FuncGraph._get_function"),
+    ("shap.explainers._deep.deep_tf", "op_handlers"),
+    ("shap.explainers._deep.deep_tf", "passthrough"),
+    ("shap.explainers._deep.deep_tf", "break_dependence"),
+    ("shap.explainers._deep.deep_tf", "TFDeep.custom_grad"),
+    ("keras.src.models.functional", "Functional"),
+)
+
+
+def resolve(module: str, attribute: str) -> Any:
+    """Return ``module.attribute`` (dotted), raising AttributeError with both names if absent."""
+    value: Any = importlib.import_module(module)
+    for part in attribute.split("."):
+        value = getattr(value, part)
+    return value
+
+
+def gradient_registry() -> dict:
+    """TensorFlow's table ``op type -> gradient function`` (a private dict shap edits)."""
+    return tf_ops._gradient_registry._registry
+
+
+def record_gradient() -> Callable:
+    """The function TensorFlow currently uses to record ops on a gradient tape."""
+    return tf_execute.record_gradient
+
+
+def set_record_gradient(function: Callable) -> None:
+    """Install ``function`` as TensorFlow's op recorder (shap patches this while it works)."""
+    tf_execute.record_gradient = function
+
+
+def original_record_gradient() -> Callable:
+    """TensorFlow's own op recorder, which shap's patch replaces."""
+    return tf_backprop.record_gradient
+
+
+def shap_rules() -> dict:
+    """shap's DeepExplainer table ``op type -> attribution rule`` (edited in place)."""
+    return deep_tf.op_handlers
+
+
+def passthrough_rule() -> Callable:
+    """shap's rule that uses the ordinary gradient (exact for linear ops)."""
+    return deep_tf.passthrough
+
+
+def break_dependence_rule() -> Callable:
+    """shap's rule for ops whose output does not depend on input values (``Shape`` etc.)."""
+    return deep_tf.break_dependence
+
+
+def shap_gradient_function() -> Callable:
+    """The gradient function shap swaps into TensorFlow's registry for every op it explains."""
+    return deep_tf.TFDeep.custom_grad
+
+
+def function_graph(graph: Any, name: str) -> Any:
+    """The graph of the function ``name`` defined in ``graph`` or a graph around it."""
+    while graph is not None:
+        function = graph._get_function(name)
+        if function is not None:
+            return function.graph
+        graph = getattr(graph, "outer_graph", None)
+    return None
+
+
+def is_sequential_or_functional(model: Any) -> bool:
+    """True for models Keras can clone layer by layer (Sequential and functional models)."""
+    import keras
+    from keras.src.models.functional import Functional
+
+    return isinstance(model, (keras.Sequential, Functional))

@@ -1,0 +1,162 @@
+"""The global state ``shap.DeepExplainer`` changes: snapshot, restore, repair.
+
+DeepExplainer (shap 0.54) patches three things while it works:
+
+- ``tensorflow.python.eager.execute.record_gradient``, the function that records every op on a
+  ``GradientTape``; it is restored only if the explanation *succeeds*;
+- TensorFlow's gradient registry (adds ``shap_<op>`` entries and swaps gradient functions,
+  restored in a ``finally`` block);
+- shap's own rule table ``op_handlers`` (which :func:`linear_op_rules` extends for a while).
+
+A failed call therefore leaves TensorFlow patched, and a later ``model.fit`` in the same process
+fails with ``LookupError: gradient registry has no entry for: shap_DivNoNan``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+
+from helpers.explain import internals
+
+#: Linear ops that shap has no rule for; shap's ``passthrough`` rule (the ordinary gradient) is
+#: exact for them. ``Split`` cuts the unrolled LSTM/GRU cells' gate pre-activations into the
+#: gates; ``SplitV``, its variant with uneven sizes, is not used by Keras 3.15's cells but is
+#: registered in case another version or a custom cell uses it.
+LINEAR_OPS_WITHOUT_SHAP_RULE = ("Split", "SplitV")
+
+#: Ops that shap puts into TensorFlow's gradient registry by itself (besides ``shap_<op>``).
+_SHAP_PREREGISTERED_OPS = ("TensorListReserve",)
+
+
+def shap_state_snapshot() -> dict:
+    """Record the global state that ``shap.DeepExplainer`` changes (see the module docstring).
+
+    (shap reads, but does not change, ``tensorflow.python.eager.backprop.record_gradient``; the
+    ``_IsBackpropagatable`` check it would also patch no longer exists in TensorFlow 2.21.)
+
+    Returns
+    -------
+    dict
+        Copies of the op recorder, the gradient registry and shap's rule table, for
+        :func:`restore_shap_state`.
+    """
+    return {
+        "record_gradient": internals.record_gradient(),
+        "gradient_registry": {
+            op: dict(entry) for op, entry in internals.gradient_registry().items()
+        },
+        "op_handlers": dict(internals.shap_rules()),
+    }
+
+
+def restore_shap_state(snapshot: dict) -> None:
+    """Put back the state recorded by :func:`shap_state_snapshot`.
+
+    Parameters
+    ----------
+    snapshot : dict
+        The value returned by :func:`shap_state_snapshot`.
+    """
+    internals.set_record_gradient(snapshot["record_gradient"])
+
+    registry = internals.gradient_registry()
+    for op in list(registry):
+        added_by_shap = op.startswith("shap_") or op in _SHAP_PREREGISTERED_OPS
+        if op not in snapshot["gradient_registry"] and added_by_shap:
+            del registry[op]
+    for op, entry in snapshot["gradient_registry"].items():
+        registry[op] = dict(entry)
+
+    rules = internals.shap_rules()
+    rules.clear()
+    rules.update(snapshot["op_handlers"])
+
+
+@contextlib.contextmanager
+def preserved_shap_state() -> Iterator[dict]:
+    """Context manager: whatever happens inside, TensorFlow and shap are restored afterwards.
+
+    Use it around any direct ``shap.DeepExplainer`` call, in particular one that fails::
+
+        with preserved_shap_state():
+            shap.DeepExplainer(model, background).shap_values(X)   # raises on an LSTM
+
+    Without it, a failed call leaves TensorFlow's gradient recording patched, and a later
+    ``model.fit`` or ``shap.GradientExplainer`` in the same process fails with
+    ``LookupError: gradient registry has no entry for: shap_...``.
+
+    Yields
+    ------
+    dict
+        The snapshot taken on entry.
+    """
+    snapshot = shap_state_snapshot()
+    try:
+        yield snapshot
+    finally:
+        restore_shap_state(snapshot)
+
+
+def tensorflow_gradients_are_patched() -> bool:
+    """Tell whether shap has left TensorFlow's gradient machinery patched.
+
+    Returns
+    -------
+    bool
+        True if ``execute.record_gradient`` is not TensorFlow's own function, or the gradient
+        registry still holds entries that shap added or swapped.
+    """
+    if internals.record_gradient() is not internals.original_record_gradient():
+        return True
+    shap_gradient = internals.shap_gradient_function()
+    for op, entry in internals.gradient_registry().items():
+        if op.startswith("shap_"):
+            return True
+        if getattr(entry["type"], "__func__", None) is shap_gradient:
+            return True
+    return False
+
+
+def restore_tensorflow_gradients() -> None:
+    """Undo shap's patches when no snapshot was taken (e.g. after an unguarded failing call).
+
+    Sets ``execute.record_gradient`` back to TensorFlow's own function and removes the
+    ``shap_<op>`` entries from the gradient registry. Prefer :func:`preserved_shap_state`.
+    A model whose ``fit`` already failed while TensorFlow was patched must be compiled again
+    (``model.compile(...)``) before it can be fitted.
+    """
+    internals.set_record_gradient(internals.original_record_gradient())
+    registry = internals.gradient_registry()
+    for op in list(registry):
+        if op.startswith("shap_"):
+            del registry[op]
+
+
+def require_healthy_tensorflow() -> None:
+    """Refuse to work while an earlier, failed DeepExplainer call left TensorFlow patched."""
+    if tensorflow_gradients_are_patched():
+        raise RuntimeError(
+            "TensorFlow's gradient recording is still patched by an earlier, failed "
+            "shap.DeepExplainer call in this process. Call "
+            "helpers.explain.restore_tensorflow_gradients() (and next time wrap such calls in "
+            "`with helpers.explain.preserved_shap_state():`)."
+        )
+
+
+@contextlib.contextmanager
+def linear_op_rules() -> Iterator[None]:
+    """Context manager: shap's ``passthrough`` rule for ``Split``/``SplitV`` while inside.
+
+    For a linear op, DeepLIFT's multiplier equals the ordinary gradient, which is exactly what
+    ``passthrough`` uses. shap's rule table is put back as it was on leaving, also on failure.
+    """
+    rules = internals.shap_rules()
+    saved = dict(rules)
+    try:
+        for op_type in LINEAR_OPS_WITHOUT_SHAP_RULE:
+            rules[op_type] = internals.passthrough_rule()
+        yield
+    finally:
+        rules.clear()
+        rules.update(saved)

@@ -1,0 +1,85 @@
+"""The unrolled twin: the same model with its recurrent time loops written out.
+
+An LSTM with ``unroll=True`` computes the same function as without, but its graph holds one copy
+of the cell per time step instead of a ``While`` loop over ``TensorList`` ops, which
+DeepExplainer has no rules for.
+"""
+
+from __future__ import annotations
+
+import keras
+import numpy as np
+from numpy.typing import ArrayLike
+
+from helpers.explain import internals
+from helpers.explain.checks import MODEL_AGNOSTIC_ROUTES
+from helpers.explain.graph import fixed_window_shape
+from helpers.explain.prediction import predict
+
+
+def _unrolled_copy(layer: keras.layers.Layer) -> keras.layers.Layer:
+    """A new layer like ``layer``, with ``unroll=True`` if it is (or wraps) a recurrent layer."""
+    config = layer.get_config()
+    if isinstance(layer, keras.layers.RNN):
+        config["unroll"] = True
+    elif isinstance(layer, keras.layers.Bidirectional):
+        config["layer"]["config"]["unroll"] = True
+        config["backward_layer"]["config"]["unroll"] = True
+    return layer.__class__.from_config(config)
+
+
+def _max_prediction_difference(model_a: keras.Model, model_b: keras.Model, windows) -> float:
+    return float(np.max(np.abs(predict(model_a, windows) - predict(model_b, windows))))
+
+
+def unrolled_twin(
+    model: keras.Model, check_windows: ArrayLike | None = None, tolerance: float = 1e-5
+) -> keras.Model:
+    """Copy a model with every recurrent layer unrolled (``unroll=True``), weights included.
+
+    An unrolled recurrent layer computes the same function without a ``While`` loop: its graph
+    has one copy of the cell per time step. LSTM, GRU and SimpleRNN layers are unrolled, also
+    when stacked, inside ``Bidirectional``, or inside nested Sequential/functional models.
+
+    Parameters
+    ----------
+    model : keras.Sequential or functional keras.Model
+        The model to copy. Subclassed models cannot be cloned.
+    check_windows : array of shape (n, window, n_features), optional
+        Windows on which twin and model must predict the same; random windows if omitted.
+    tolerance : float
+        Largest allowed absolute difference between the two models' predictions.
+
+    Returns
+    -------
+    keras.Model
+        The twin, with the model's weights.
+
+    Raises
+    ------
+    TypeError
+        For subclassed models (use a model-agnostic route for those).
+    RuntimeError
+        If twin and model predict differently.
+    """
+    if not isinstance(model, keras.Model):
+        raise TypeError(f"Expected a keras.Model, got {type(model).__name__}.")
+    if not internals.is_sequential_or_functional(model):
+        raise TypeError(
+            f"Cannot build an unrolled twin of the subclassed model {type(model).__name__}: "
+            "only Sequential and functional Keras models can be cloned layer by layer. Use a "
+            "model-agnostic route instead: " + MODEL_AGNOSTIC_ROUTES + "."
+        )
+    window_shape = fixed_window_shape(model)
+    twin = keras.models.clone_model(model, clone_function=_unrolled_copy, recursive=True)
+    twin.set_weights(model.get_weights())
+
+    if check_windows is None:
+        check_windows = np.random.default_rng(0).normal(size=(8, *window_shape))
+    difference = _max_prediction_difference(model, twin, np.asarray(check_windows, np.float32))
+    if difference > tolerance:
+        raise RuntimeError(
+            f"The unrolled twin predicts differently from the model (max difference "
+            f"{difference:.2e} > {tolerance:.0e}); it cannot stand in for it."
+        )
+    return twin

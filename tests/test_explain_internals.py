@@ -1,0 +1,31 @@
+"""Early warning for upgrades: every private TensorFlow/Keras/shap name the helpers use exists."""
+
+import os
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+import pytest  # noqa: E402
+
+from helpers.explain import internals  # noqa: E402
+
+
+@pytest.mark.parametrize(("module", "attribute"), internals.PRIVATE_ATTRIBUTES)
+def test_private_attribute_still_exists(module, attribute):
+    assert internals.resolve(module, attribute) is not None
+
+
+def test_no_other_module_reaches_private_names():
+    """Only internals.py imports private TensorFlow/shap modules."""
+    from pathlib import Path
+
+    package = Path(internals.__file__).parent.parent
+    private = ("tensorflow.python", "shap.explainers._deep", "keras.src")
+    offenders = [
+        f"{path.relative_to(package)}: {line.strip()}"
+        for path in package.rglob("*.py")
+        if path.name != "internals.py"
+        for line in path.read_text().splitlines()
+        if (line.lstrip().startswith(("import ", "from ")) and any(m in line for m in private))
+        or "_gradient_registry" in line
+    ]
+    assert offenders == []
