@@ -8,7 +8,7 @@ export TF_CPP_MIN_LOG_LEVEL := 3
 # between machines, and no oneDNN start-up notice in every notebook.
 export TF_ENABLE_ONEDNN_OPTS := 0
 
-.PHONY: env course test unit notebooks lab data benchmark refresh lock clean
+.PHONY: env course test unit lint notebooks lab data benchmark refresh lock clean
 
 env:
 	@bash scripts/ensure-env.sh
@@ -21,6 +21,10 @@ course: env
 test: env
 	$(PY) -m pytest tests notebooks --nbval-lax --nbval-current-env \
 		--nbval-sanitize-with tests/nbval_sanitize.cfg --nbval-cell-timeout=600 -p no:cacheprovider
+
+## Lint the helpers, tests, scripts, benchmarks and notebooks with ruff (rules: pyproject.toml).
+lint: env
+	.venv/bin/ruff check .
 
 ## Unit tests only (fast feedback while editing helpers/).
 unit: env

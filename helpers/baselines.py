@@ -3,14 +3,21 @@
 Both are fitted on the training windows only, exactly like the LSTM.
 """
 
+from __future__ import annotations
+
+from collections.abc import Sequence
+
 import numpy as np
 import pandas as pd
 from sklearn.linear_model import Ridge
 
 from helpers import metrics
+from helpers.windowing import Windows
 
 
-def monthly_climatology(target, fit_dates, predict_dates):
+def monthly_climatology(
+    target: pd.Series, fit_dates: pd.DatetimeIndex, predict_dates: pd.DatetimeIndex
+) -> np.ndarray:
     """Predict each month's runoff as its calendar-month mean over the fitting period.
 
     Parameters
@@ -40,7 +47,9 @@ def _flatten(X):
     return np.asarray(X).reshape(len(X), -1)
 
 
-def fit_ridge(train, validation, alphas=(0.01, 0.1, 1.0, 10.0, 100.0)):
+def fit_ridge(
+    train: Windows, validation: Windows, alphas: Sequence[float] = (0.01, 0.1, 1.0, 10.0, 100.0)
+) -> Ridge:
     """Fit a ridge regression on flattened windows, choosing the penalty on a validation slice.
 
     Parameters
@@ -66,6 +75,6 @@ def fit_ridge(train, validation, alphas=(0.01, 0.1, 1.0, 10.0, 100.0)):
     return Ridge(alpha=best).fit(X_all, y_all)
 
 
-def predict_ridge(model, windows):
+def predict_ridge(model: Ridge, windows: Windows) -> np.ndarray:
     """Predictions of a ridge model from :func:`fit_ridge` for windows (scaled target units)."""
     return model.predict(_flatten(windows.X))

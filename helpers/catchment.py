@@ -27,6 +27,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from numpy.typing import ArrayLike
 from scipy import stats
 
 from helpers import paths
@@ -49,7 +50,7 @@ SPINUP_YEARS = 5
 PROCESS_INPUTS = ("precip", "tmean")
 
 #: Decimals kept in the CSV for each column.
-DECIMALS = {name: 2 for name in [*FEATURES, TARGET]} | {"climate_index": 3}
+DECIMALS = dict.fromkeys([*FEATURES, TARGET], 2) | {"climate_index": 3}
 
 
 # --------------------------------------------------------------------------------------------
@@ -160,7 +161,7 @@ def monthly_dates(start: str = START, end: str = END) -> pd.DatetimeIndex:
     return dates
 
 
-def seasonal_cycle(month, mean: float, amplitude: float, peak: float) -> np.ndarray:
+def seasonal_cycle(month: ArrayLike, mean: float, amplitude: float, peak: float) -> np.ndarray:
     """A cosine annual cycle: ``mean + amplitude * cos(2 pi (month - peak) / 12)``.
 
     Parameters
@@ -196,7 +197,7 @@ def _sun(latitude: float, day_of_year):
     return phi, declination, sunset
 
 
-def extraterrestrial_radiation(latitude: float, day_of_year) -> np.ndarray:
+def extraterrestrial_radiation(latitude: float, day_of_year: ArrayLike) -> np.ndarray:
     """Extraterrestrial radiation ``Ra`` (MJ m-2 day-1), FAO-56 equation 21.
 
     Parameters
@@ -213,18 +214,23 @@ def extraterrestrial_radiation(latitude: float, day_of_year) -> np.ndarray:
     phi, declination, sunset = _sun(latitude, day_of_year)
     inverse_distance = 1 + 0.033 * np.cos(2 * np.pi * np.asarray(day_of_year) / 365)
     solar_constant = 0.0820  # MJ m-2 min-1
-    return (24 * 60 / np.pi) * solar_constant * inverse_distance * (
-        sunset * np.sin(phi) * np.sin(declination)
-        + np.cos(phi) * np.cos(declination) * np.sin(sunset)
+    return (
+        (24 * 60 / np.pi)
+        * solar_constant
+        * inverse_distance
+        * (
+            sunset * np.sin(phi) * np.sin(declination)
+            + np.cos(phi) * np.cos(declination) * np.sin(sunset)
+        )
     )
 
 
-def daylight_hours(latitude: float, day_of_year) -> np.ndarray:
+def daylight_hours(latitude: float, day_of_year: ArrayLike) -> np.ndarray:
     """Astronomical day length ``N = 24 ws / pi`` (hours), FAO-56 equation 34."""
     return 24 / np.pi * _sun(latitude, day_of_year)[2]
 
 
-def saturation_vapour_pressure(tmean) -> np.ndarray:
+def saturation_vapour_pressure(tmean: ArrayLike) -> np.ndarray:
     """Saturation vapour pressure (hPa) over water at ``tmean`` (°C), FAO-56 equation 11."""
     tmean = np.asarray(tmean, dtype=float)
     return 6.108 * np.exp(17.27 * tmean / (tmean + 237.3))
@@ -233,7 +239,9 @@ def saturation_vapour_pressure(tmean) -> np.ndarray:
 # --------------------------------------------------------------------------------------------
 # Weather generator
 # --------------------------------------------------------------------------------------------
-def correlated_ar1(rng: np.random.Generator, n: int, phi, corr) -> np.ndarray:
+def correlated_ar1(
+    rng: np.random.Generator, n: int, phi: float | np.ndarray, corr: float | np.ndarray
+) -> np.ndarray:
     """Unit-variance AR(1) series whose innovations are correlated (Cholesky of ``corr``).
 
     ``x[t] = phi x[t-1] + sqrt(1 - phi^2) e[t]``, with ``e[t] ~ N(0, corr)``; ``x[0]`` is drawn
@@ -268,8 +276,9 @@ def correlated_ar1(rng: np.random.Generator, n: int, phi, corr) -> np.ndarray:
     return x
 
 
-def climate_index_series(rng: np.random.Generator, n: int, phi: float = 0.95,
-                         period_years: float = 7.0) -> np.ndarray:
+def climate_index_series(
+    rng: np.random.Generator, n: int, phi: float = 0.95, period_years: float = 7.0
+) -> np.ndarray:
     """An ENSO-like index: AR(1) noise plus a sine of random phase, standardised.
 
     Parameters
@@ -294,7 +303,7 @@ def climate_index_series(rng: np.random.Generator, n: int, phi: float = 0.95,
     return (index - index.mean()) / index.std()
 
 
-def gamma_from_normal(z, mean, cv: float) -> np.ndarray:
+def gamma_from_normal(z: ArrayLike, mean: ArrayLike, cv: float) -> np.ndarray:
     """Map standard-normal values to Gamma values with a Gaussian copula.
 
     ``u = Phi(z)`` then the Gamma quantile of ``u``, with shape ``1/cv^2``, so that a value of
@@ -322,19 +331,22 @@ def gamma_from_normal(z, mean, cv: float) -> np.ndarray:
 
 def _anomalies(rng: np.random.Generator, n: int, s: WeatherSettings) -> np.ndarray:
     """Anomalies of temperature, precipitation and cloudiness, shape (n, 3), unit variance."""
-    corr = np.array([
-        [1.0, s.corr_t_p, s.corr_t_cloud],
-        [s.corr_t_p, 1.0, s.corr_p_cloud],
-        [s.corr_t_cloud, s.corr_p_cloud, 1.0],
-    ])
+    corr = np.array(
+        [
+            [1.0, s.corr_t_p, s.corr_t_cloud],
+            [s.corr_t_p, 1.0, s.corr_p_cloud],
+            [s.corr_t_cloud, s.corr_p_cloud, 1.0],
+        ]
+    )
     return correlated_ar1(rng, n, [s.phi_t, s.phi_p, s.phi_cloud], corr)
 
 
 def _temperature(month, year, index, z_t, s: WeatherSettings) -> np.ndarray:
     """Monthly mean temperature (°C): climatology + trend + climate index + anomaly."""
     climatology = seasonal_cycle(month, s.t_mean, s.t_amplitude, s.t_peak)
-    anomaly_sd = seasonal_cycle(month, (s.t_sd_winter + s.t_sd_summer) / 2,
-                                (s.t_sd_winter - s.t_sd_summer) / 2, 1.0)
+    anomaly_sd = seasonal_cycle(
+        month, (s.t_sd_winter + s.t_sd_summer) / 2, (s.t_sd_winter - s.t_sd_summer) / 2, 1.0
+    )
     trend = s.warming * (year - s.trend_reference_year)
     return climatology + trend + s.index_t_effect * index + anomaly_sd * z_t
 
@@ -352,8 +364,9 @@ def _distractors(rng, month, day_of_year, days, tmean, cloud, latitude) -> dict:
     noise = rng.standard_normal((n, 3))
     dtr = np.clip(seasonal_cycle(month, 8.5, 2.5, 7) - 1.5 * cloud + 0.7 * noise[:, 0], 1.5, None)
     humidity = np.clip(seasonal_cycle(month, 76, -8, 7) + 5 * cloud + 3 * noise[:, 1], 35, 99)
-    sun_share = np.clip(seasonal_cycle(month, 0.40, 0.12, 7) - 0.09 * cloud
-                        + 0.03 * noise[:, 2], 0.05, 0.9)
+    sun_share = np.clip(
+        seasonal_cycle(month, 0.40, 0.12, 7) - 0.09 * cloud + 0.03 * noise[:, 2], 0.05, 0.9
+    )
     wind_anomaly = correlated_ar1(rng, n, [0.3], [[1.0]])[:, 0]
     return {
         "tmax": tmean + dtr / 2,
@@ -365,9 +378,12 @@ def _distractors(rng, month, day_of_year, days, tmean, cloud, latitude) -> dict:
     }
 
 
-def generate_weather(rng: np.random.Generator, dates: pd.DatetimeIndex,
-                     settings: WeatherSettings = WeatherSettings(),
-                     latitude: float = LATITUDE) -> pd.DataFrame:
+def generate_weather(
+    rng: np.random.Generator,
+    dates: pd.DatetimeIndex,
+    settings: WeatherSettings = WeatherSettings(),
+    latitude: float = LATITUDE,
+) -> pd.DataFrame:
     """Draw the nine climate variables for ``dates`` (unrounded).
 
     A latent cloudiness anomaly, correlated with the precipitation anomaly, lowers sunshine
@@ -397,8 +413,15 @@ def generate_weather(rng: np.random.Generator, dates: pd.DatetimeIndex,
     z_t, z_p, cloud = _anomalies(rng, n, settings).T
     tmean = _temperature(month, year, index, z_t, settings)
     columns = {"precip": _precipitation(month, index, z_p, settings), "tmean": tmean}
-    columns |= _distractors(rng, month, mid_month_day_of_year(dates),
-                            dates.days_in_month.to_numpy(), tmean, cloud, latitude)
+    columns |= _distractors(
+        rng,
+        month,
+        mid_month_day_of_year(dates),
+        dates.days_in_month.to_numpy(),
+        tmean,
+        cloud,
+        latitude,
+    )
     columns["climate_index"] = index
     return pd.DataFrame(columns, index=dates)[FEATURES]
 
@@ -406,7 +429,7 @@ def generate_weather(rng: np.random.Generator, dates: pd.DatetimeIndex,
 # --------------------------------------------------------------------------------------------
 # Process model: snow, PET, GR2M (vectorised over a leading batch axis)
 # --------------------------------------------------------------------------------------------
-def snow_fraction(tmean, params: ProcessParameters = ProcessParameters()) -> np.ndarray:
+def snow_fraction(tmean: ArrayLike, params: ProcessParameters = ProcessParameters()) -> np.ndarray:
     """Share of precipitation falling as snow: 1 at or below ``t_snow``, 0 at or above ``t_rain``.
 
     Linear in between (McCabe & Markstrom 2007).
@@ -415,7 +438,12 @@ def snow_fraction(tmean, params: ProcessParameters = ProcessParameters()) -> np.
     return np.clip((params.t_rain - tmean) / (params.t_rain - params.t_snow), 0.0, 1.0)
 
 
-def snow_step(pack, precip, tmean, params: ProcessParameters = ProcessParameters()):
+def snow_step(
+    pack: ArrayLike,
+    precip: ArrayLike,
+    tmean: ArrayLike,
+    params: ProcessParameters = ProcessParameters(),
+) -> tuple[np.ndarray, np.ndarray]:
     """One month of the snow model.
 
     Snowfall ``fs * P`` joins the pack, then a share ``min(1 - fs, melt_max)`` of the pack
@@ -442,7 +470,7 @@ def snow_step(pack, precip, tmean, params: ProcessParameters = ProcessParameters
     return pack - melt, (1 - fs) * precip + melt
 
 
-def oudin_pet(tmean, radiation, days) -> np.ndarray:
+def oudin_pet(tmean: ArrayLike, radiation: ArrayLike, days: ArrayLike) -> np.ndarray:
     """Potential evapotranspiration (mm per period), Oudin et al. (2005).
 
     ``0.408 * Ra * (T + 5) / 100`` mm/day when ``T > -5 °C``, else 0, times ``days``.
@@ -465,7 +493,14 @@ def oudin_pet(tmean, radiation, days) -> np.ndarray:
     return np.where(tmean > -5, daily, 0.0) * np.asarray(days)
 
 
-def gr2m_step(production, routing, liquid, pet, x1: float = 380.0, x2: float = 0.92):
+def gr2m_step(
+    production: ArrayLike,
+    routing: ArrayLike,
+    liquid: ArrayLike,
+    pet: ArrayLike,
+    x1: float = 380.0,
+    x2: float = 0.92,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """One month of GR2M (Mouelhi et al. 2006).
 
     Parameters
@@ -502,19 +537,29 @@ def gr2m_step(production, routing, liquid, pet, x1: float = 380.0, x2: float = 0
 def initial_state(params: ProcessParameters = ProcessParameters(), batch: int = 1) -> dict:
     """Default stores: no snow, both GR2M stores at ``initial_fill * x1``; arrays of ``batch``."""
     fill = params.initial_fill * params.x1
-    return {"snowpack": np.zeros(batch), "production": np.full(batch, fill),
-            "routing": np.full(batch, fill)}
+    return {
+        "snowpack": np.zeros(batch),
+        "production": np.full(batch, fill),
+        "routing": np.full(batch, fill),
+    }
 
 
-def process_drivers(dates: pd.DatetimeIndex, latitude: float = LATITUDE):
+def process_drivers(
+    dates: pd.DatetimeIndex, latitude: float = LATITUDE
+) -> tuple[np.ndarray, np.ndarray]:
     """Mid-month extraterrestrial radiation (MJ m-2 day-1) and days in month for ``dates``."""
     radiation = extraterrestrial_radiation(latitude, mid_month_day_of_year(dates))
     return radiation, dates.days_in_month.to_numpy().astype(float)
 
 
-def run_process_model(precip, tmean, radiation, days,
-                      params: ProcessParameters = ProcessParameters(),
-                      state: Mapping | None = None) -> dict:
+def run_process_model(
+    precip: ArrayLike,
+    tmean: ArrayLike,
+    radiation: ArrayLike,
+    days: ArrayLike,
+    params: ProcessParameters = ProcessParameters(),
+    state: Mapping | None = None,
+) -> dict:
     """Run snow, PET and GR2M through time, for one or many input series at once.
 
     The loop runs over months; each step works on the whole batch with NumPy.
@@ -539,22 +584,25 @@ def run_process_model(precip, tmean, radiation, days,
     """
     precip, tmean = np.asarray(precip, dtype=float), np.asarray(tmean, dtype=float)
     if precip.shape != tmean.shape or precip.ndim not in (1, 2):
-        raise ValueError("precip and tmean must have the same shape, (n,) or (batch, n); "
-                         f"got {precip.shape} and {tmean.shape}")
+        raise ValueError(
+            "precip and tmean must have the same shape, (n,) or (batch, n); "
+            f"got {precip.shape} and {tmean.shape}"
+        )
     p2, t2 = np.atleast_2d(np.clip(precip, 0, None)), np.atleast_2d(tmean)
     pet = oudin_pet(t2, np.broadcast_to(radiation, t2.shape), np.broadcast_to(days, t2.shape))
     # time-major, contiguous copies: row t holds month t of every run in the batch
     p_t, t_t, e_t = (np.ascontiguousarray(a.T) for a in (p2, t2, pet))
     start = initial_state(params) if state is None else state
-    stores = {k: np.array(np.broadcast_to(start[k], p_t.shape[1]), dtype=float)
-              for k in ("snowpack", "production", "routing")}
+    stores = {
+        k: np.array(np.broadcast_to(start[k], p_t.shape[1]), dtype=float)
+        for k in ("snowpack", "production", "routing")
+    }
     out = {k: np.empty_like(p_t) for k in ("runoff", "liquid", *stores)}
     for t in range(p_t.shape[0]):
-        stores["snowpack"], out["liquid"][t] = snow_step(stores["snowpack"], p_t[t], t_t[t],
-                                                         params)
+        stores["snowpack"], out["liquid"][t] = snow_step(stores["snowpack"], p_t[t], t_t[t], params)
         stores["production"], stores["routing"], out["runoff"][t] = gr2m_step(
-            stores["production"], stores["routing"], out["liquid"][t], e_t[t],
-            params.x1, params.x2)
+            stores["production"], stores["routing"], out["liquid"][t], e_t[t], params.x1, params.x2
+        )
         for k, v in stores.items():
             out[k][t] = v
     out["pet"] = e_t
@@ -603,8 +651,9 @@ def _spinup_length(n_months: int, spinup_years: int) -> int:
     return min(12 * spinup_years, 12 * (n_months // 12))
 
 
-def _run_with_spinup(frame: pd.DataFrame, params: ProcessParameters, spinup_years: int,
-                     latitude: float):
+def _run_with_spinup(
+    frame: pd.DataFrame, params: ProcessParameters, spinup_years: int, latitude: float
+):
     """Run the model on the first ``spinup_years`` of ``frame`` then on all of it.
 
     Returns the run (a dict as from :func:`run_process_model`, spin-up months included) and
@@ -617,8 +666,12 @@ def _run_with_spinup(frame: pd.DataFrame, params: ProcessParameters, spinup_year
     return run_process_model(precip, tmean, radiation[rows], days[rows], params), n_spin
 
 
-def simulate_record(record: pd.DataFrame, params: ProcessParameters = ProcessParameters(),
-                    spinup_years: int = SPINUP_YEARS, latitude: float = LATITUDE) -> pd.DataFrame:
+def simulate_record(
+    record: pd.DataFrame,
+    params: ProcessParameters = ProcessParameters(),
+    spinup_years: int = SPINUP_YEARS,
+    latitude: float = LATITUDE,
+) -> pd.DataFrame:
     """Re-run the process model on a record's ``precip`` and ``tmean``: the hidden truth.
 
     The stores are spun up by running the first ``spinup_years`` of the record once before
@@ -646,13 +699,14 @@ def simulate_record(record: pd.DataFrame, params: ProcessParameters = ProcessPar
     return out
 
 
-def _start_states(frame: pd.DataFrame, params: ProcessParameters, spinup_years: int,
-                  latitude: float) -> dict:
+def _start_states(
+    frame: pd.DataFrame, params: ProcessParameters, spinup_years: int, latitude: float
+) -> dict:
     """Stores at the start of every month of the record, each an array of shape (n,)."""
     run, n_spin = _run_with_spinup(frame, params, spinup_years, latitude)
     start = initial_state(params)
     # the start of a month is the end of the month before (or the initial state)
-    return {k: np.r_[start[k], run[k]][n_spin:n_spin + len(frame)] for k in start}
+    return {k: np.r_[start[k], run[k]][n_spin : n_spin + len(frame)] for k in start}
 
 
 # --------------------------------------------------------------------------------------------
@@ -663,11 +717,15 @@ def round_record(frame: pd.DataFrame) -> pd.DataFrame:
     return frame.round({k: v for k, v in DECIMALS.items() if k in frame.columns}) + 0.0
 
 
-def generate_catchment(seed: int = DEFAULT_SEED, start: str = START, end: str = END,
-                       spinup_years: int = SPINUP_YEARS,
-                       settings: WeatherSettings = WeatherSettings(),
-                       params: ProcessParameters = ProcessParameters(),
-                       latitude: float = LATITUDE) -> pd.DataFrame:
+def generate_catchment(
+    seed: int = DEFAULT_SEED,
+    start: str = START,
+    end: str = END,
+    spinup_years: int = SPINUP_YEARS,
+    settings: WeatherSettings = WeatherSettings(),
+    params: ProcessParameters = ProcessParameters(),
+    latitude: float = LATITUDE,
+) -> pd.DataFrame:
     """Generate the teaching-catchment record: weather, then runoff from the process model.
 
     Weather is drawn from ``spinup_years`` before ``start``; the process model runs on the
@@ -700,11 +758,12 @@ def generate_catchment(seed: int = DEFAULT_SEED, start: str = START, end: str = 
     rng = np.random.default_rng(seed)
     weather = round_record(generate_weather(rng, full, settings, latitude))
     radiation, days = process_drivers(full, latitude)
-    runoff = run_process_model(weather["precip"], weather["tmean"], radiation, days,
-                               params)["runoff"][-len(dates):]
+    runoff = run_process_model(weather["precip"], weather["tmean"], radiation, days, params)[
+        "runoff"
+    ][-len(dates) :]
     sigma = settings.runoff_noise
     noise = np.exp(sigma * rng.standard_normal(len(dates)) - sigma**2 / 2)
-    record = weather.iloc[-len(dates):].assign(**{TARGET: runoff * noise})
+    record = weather.iloc[-len(dates) :].assign(**{TARGET: runoff * noise})
     return round_record(record).reset_index()
 
 
@@ -713,7 +772,8 @@ def write_record(record: pd.DataFrame, path: Path | str = paths.CATCHMENT_CSV) -
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     as_record(record, [*FEATURES, TARGET]).reset_index().to_csv(
-        path, index=False, lineterminator="\n", date_format="%Y-%m-%d")
+        path, index=False, lineterminator="\n", date_format="%Y-%m-%d"
+    )
     return file_sha256(path)
 
 
@@ -722,8 +782,12 @@ def file_sha256(path: Path | str) -> str:
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
-def record_summary(record: pd.DataFrame, params: ProcessParameters = ProcessParameters(),
-                   spinup_years: int = SPINUP_YEARS, latitude: float = LATITUDE) -> pd.Series:
+def record_summary(
+    record: pd.DataFrame,
+    params: ProcessParameters = ProcessParameters(),
+    spinup_years: int = SPINUP_YEARS,
+    latitude: float = LATITUDE,
+) -> pd.Series:
     """Water balance and seasonality of a record, with the hidden states from the model.
 
     Parameters
@@ -761,8 +825,9 @@ def record_summary(record: pd.DataFrame, params: ProcessParameters = ProcessPara
 # --------------------------------------------------------------------------------------------
 # Ground truth for the explanations
 # --------------------------------------------------------------------------------------------
-def perturbation_sizes(record: pd.DataFrame, delta: Mapping | None = None,
-                       n_std: float = 1.0) -> pd.DataFrame:
+def perturbation_sizes(
+    record: pd.DataFrame, delta: Mapping | None = None, n_std: float = 1.0
+) -> pd.DataFrame:
     """Size of the perturbation of each variable in each month, in the variable's unit.
 
     Parameters
@@ -806,16 +871,23 @@ def _target_positions(index: pd.DatetimeIndex, target_dates) -> np.ndarray:
     targets = pd.DatetimeIndex(pd.to_datetime(np.atleast_1d(target_dates)))
     positions = index.get_indexer(targets)
     if len(targets) == 0 or np.any(positions < 0):
-        raise ValueError("target_dates must be month starts inside the record; not found: "
-                         f"{list(targets[positions < 0].strftime('%Y-%m-%d'))}")
+        raise ValueError(
+            "target_dates must be month starts inside the record; not found: "
+            f"{list(targets[positions < 0].strftime('%Y-%m-%d'))}"
+        )
     return np.unique(positions)
 
 
-def true_sensitivity(record: pd.DataFrame, target_dates=None, lags: Iterable[int] = range(12),
-                     delta: Mapping | None = None, n_std: float = 1.0,
-                     params: ProcessParameters = ProcessParameters(),
-                     spinup_years: int = SPINUP_YEARS,
-                     latitude: float = LATITUDE) -> pd.DataFrame:
+def true_sensitivity(
+    record: pd.DataFrame,
+    target_dates: ArrayLike | None = None,
+    lags: Iterable[int] = range(12),
+    delta: Mapping | None = None,
+    n_std: float = 1.0,
+    params: ProcessParameters = ProcessParameters(),
+    spinup_years: int = SPINUP_YEARS,
+    latitude: float = LATITUDE,
+) -> pd.DataFrame:
     """The process model's true sensitivity of runoff to each input at each lag.
 
     Definition: for a target month ``t``, a variable ``v`` and a lag ``k``, add the
@@ -868,9 +940,13 @@ def true_sensitivity(record: pd.DataFrame, target_dates=None, lags: Iterable[int
     states = _start_states(frame, params, spinup_years, latitude)
     flat = inputs.reshape(-1, horizon, n_var)
     run = run_process_model(
-        flat[..., FEATURES.index("precip")], flat[..., FEATURES.index("tmean")],
-        np.tile(radiation[window], (n_var + 1, 1)), np.tile(days[window], (n_var + 1, 1)),
-        params, {k: np.tile(v[starts], n_var + 1) for k, v in states.items()})
+        flat[..., FEATURES.index("precip")],
+        flat[..., FEATURES.index("tmean")],
+        np.tile(radiation[window], (n_var + 1, 1)),
+        np.tile(days[window], (n_var + 1, 1)),
+        params,
+        {k: np.tile(v[starts], n_var + 1) for k, v in states.items()},
+    )
     runoff = run["runoff"].reshape(n_var + 1, len(starts), horizon)
     change = runoff[1:] - runoff[0]  # (n_var, n_starts, horizon)
     # every (target, lag) pair whose perturbed month lies inside the record
@@ -878,15 +954,17 @@ def true_sensitivity(record: pd.DataFrame, target_dates=None, lags: Iterable[int
     keep = t_grid >= k_grid
     t_pos, k_pos = t_grid[keep], k_grid[keep]
     s_pos = np.searchsorted(starts, t_pos - k_pos)
-    out = pd.DataFrame({
-        "variable": np.repeat(FEATURES, len(t_pos)),
-        "lag": np.tile(k_pos, n_var),
-        "target_date": np.tile(frame.index[t_pos], n_var),
-        "target_month": np.tile(frame.index.month[t_pos], n_var),
-        "perturbed_date": np.tile(frame.index[t_pos - k_pos], n_var),
-        "input_delta": sizes[t_pos - k_pos].T.ravel(),
-        "delta_runoff": change[:, s_pos, k_pos].ravel(),
-    })
+    out = pd.DataFrame(
+        {
+            "variable": np.repeat(FEATURES, len(t_pos)),
+            "lag": np.tile(k_pos, n_var),
+            "target_date": np.tile(frame.index[t_pos], n_var),
+            "target_month": np.tile(frame.index.month[t_pos], n_var),
+            "perturbed_date": np.tile(frame.index[t_pos - k_pos], n_var),
+            "input_delta": sizes[t_pos - k_pos].T.ravel(),
+            "delta_runoff": change[:, s_pos, k_pos].ravel(),
+        }
+    )
     out["variable"] = pd.Categorical(out["variable"], categories=FEATURES, ordered=True)
     return out.sort_values(["variable", "lag", "target_date"], ignore_index=True)
 
@@ -909,7 +987,8 @@ def sensitivity_summary(sensitivity: pd.DataFrame, by: str = "lag") -> pd.DataFr
     if by not in ("lag", "target_month"):
         raise ValueError(f"by must be 'lag' or 'target_month', got {by!r}")
     table = sensitivity.assign(abs_change=sensitivity["delta_runoff"].abs()).pivot_table(
-        index="variable", columns=by, values="abs_change", aggfunc="mean", observed=False)
+        index="variable", columns=by, values="abs_change", aggfunc="mean", observed=False
+    )
     return table.reindex(FEATURES)
 
 
@@ -918,12 +997,21 @@ def sensitivity_summary(sensitivity: pd.DataFrame, by: str = "lag") -> pd.DataFr
 # --------------------------------------------------------------------------------------------
 def main(argv: list[str] | None = None) -> int:
     """Regenerate the CSV, print its SHA-256 checksum and summary statistics."""
-    parser = argparse.ArgumentParser(prog="python -m helpers.catchment",
-                                     description="Regenerate the teaching-catchment CSV.")
-    parser.add_argument("--seed", type=int, default=DEFAULT_SEED,
-                        help=f"random seed (default {DEFAULT_SEED}, the shipped record)")
-    parser.add_argument("--out", type=Path, default=paths.CATCHMENT_CSV,
-                        help=f"output CSV (default {paths.CATCHMENT_CSV})")
+    parser = argparse.ArgumentParser(
+        prog="python -m helpers.catchment", description="Regenerate the teaching-catchment CSV."
+    )
+    parser.add_argument(
+        "--seed",
+        type=int,
+        default=DEFAULT_SEED,
+        help=f"random seed (default {DEFAULT_SEED}, the shipped record)",
+    )
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=paths.CATCHMENT_CSV,
+        help=f"output CSV (default {paths.CATCHMENT_CSV})",
+    )
     args = parser.parse_args(argv)
     try:
         record = generate_catchment(seed=args.seed)

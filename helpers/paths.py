@@ -1,22 +1,51 @@
-"""Where the course keeps its files, resolved from this package's location.
+"""Where the course keeps its files.
 
-The course installs ``helpers`` in editable mode, so these paths point into the repository
-whatever directory Jupyter or pytest was started in.
+Two ways to have the helpers:
+
+- **a clone of the course** (``make course``, ``make test``, ``pip install -e .``): the shipped
+  data are read from the repository's ``data/`` folder; trained models, the SHAP cache and
+  rendered notebooks are written to ``models/`` and ``build/`` beside it;
+- **an installed package** (``pip install .`` or a wheel): the shipped data are read from inside
+  the package (``helpers/course_data/``, put there by ``pyproject.toml``); models and the cache
+  are written to ``./models`` of the directory Python was started in.
+
+Set the environment variable ``COURSE_MODELS_DIR`` to write models and caches elsewhere.
 """
 
+from __future__ import annotations
+
+import importlib.resources
+import os
 from pathlib import Path
 
-#: Top folder of the repository (the one holding README.md).
-REPO_ROOT = Path(__file__).resolve().parents[1]
+
+def _checkout_root() -> Path | None:
+    """The repository folder if the helpers are imported from a clone of the course, else None."""
+    candidate = Path(__file__).resolve().parents[1]
+    if (candidate / "pyproject.toml").is_file() and (candidate / "notebooks").is_dir():
+        return candidate
+    return None
+
+
+def _data_dir() -> Path:
+    if REPO_ROOT is not None:
+        return REPO_ROOT / "data"
+    return Path(str(importlib.resources.files("helpers") / "course_data"))
+
+
+#: Top folder of the repository (the one holding README.md); None for an installed package.
+REPO_ROOT = _checkout_root()
 
 #: Shipped data: the teaching-catchment record and its data dictionary.
-DATA_DIR = REPO_ROOT / "data"
+DATA_DIR = _data_dir()
 
 #: The teaching-catchment record shipped with the course.
 CATCHMENT_CSV = DATA_DIR / "teaching_catchment.csv"
 
-#: Trained models written by notebook 02 (produced, not committed; see README).
-MODELS_DIR = REPO_ROOT / "models"
+#: Trained models and cached explanations (produced, not committed; see README).
+MODELS_DIR = Path(
+    os.environ.get("COURSE_MODELS_DIR") or (REPO_ROOT or Path.cwd()) / "models"
+)
 
 #: Rendered notebooks (HTML) written by ``make course``.
-BUILD_DIR = REPO_ROOT / "build"
+BUILD_DIR = (REPO_ROOT or Path.cwd()) / "build"

@@ -3,15 +3,27 @@
 Functions take plain pandas/numpy data, so they work on a learner's own record too.
 """
 
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import seaborn as sns
+from matplotlib.axes import Axes
+from numpy.typing import ArrayLike
 
 MONTH_LABELS = ["J", "F", "M", "A", "M", "J", "J", "A", "S", "O", "N", "D"]
 
 
-def plot_series(record, columns, units=None, start=None, end=None):
+def plot_series(
+    record: pd.DataFrame,
+    columns: Sequence[str],
+    units: Mapping[str, str] | None = None,
+    start: str | None = None,
+    end: str | None = None,
+) -> np.ndarray:
     """Stacked time series, one panel per column, sharing the time axis.
 
     Parameters
@@ -32,14 +44,16 @@ def plot_series(record, columns, units=None, start=None, end=None):
     part = record.loc[start:end, columns]
     fig, axes = plt.subplots(len(columns), 1, figsize=(11, 1.6 * len(columns)), sharex=True)
     axes = np.atleast_1d(axes)
-    for ax, column in zip(axes, columns):
+    for ax, column in zip(axes, columns, strict=True):
         ax.plot(part.index, part[column], lw=0.8)
         ax.set_ylabel(f"{column}\n{units.get(column, '')}".strip(), fontsize=8)
     fig.tight_layout()
     return axes
 
 
-def plot_regime(record, columns, units=None):
+def plot_regime(
+    record: pd.DataFrame, columns: Sequence[str], units: Mapping[str, str] | None = None
+) -> np.ndarray:
     """Monthly climatology (mean by calendar month, with the 10-90 % range) of each column.
 
     Returns
@@ -50,7 +64,7 @@ def plot_regime(record, columns, units=None):
     fig, axes = plt.subplots(1, len(columns), figsize=(3.2 * len(columns), 2.8))
     axes = np.atleast_1d(axes)
     month = record.index.month
-    for ax, column in zip(axes, columns):
+    for ax, column in zip(axes, columns, strict=True):
         grouped = record[column].groupby(month)
         ax.fill_between(range(1, 13), grouped.quantile(0.1), grouped.quantile(0.9), alpha=0.25)
         ax.plot(range(1, 13), grouped.mean(), marker="o")
@@ -60,17 +74,26 @@ def plot_regime(record, columns, units=None):
     return axes
 
 
-def plot_correlation(frame, title, ax=None):
+def plot_correlation(frame: pd.DataFrame, title: str, ax: Axes | None = None) -> Axes:
     """Heatmap of the Pearson correlation matrix of a frame's columns, annotated."""
     if ax is None:
         _, ax = plt.subplots(figsize=(7, 5.5))
-    sns.heatmap(frame.corr(), vmin=-1, vmax=1, cmap="RdBu_r", annot=True, fmt=".2f",
-                annot_kws={"fontsize": 7}, ax=ax, cbar_kws={"shrink": 0.7})
+    sns.heatmap(
+        frame.corr(),
+        vmin=-1,
+        vmax=1,
+        cmap="RdBu_r",
+        annot=True,
+        fmt=".2f",
+        annot_kws={"fontsize": 7},
+        ax=ax,
+        cbar_kws={"shrink": 0.7},
+    )
     ax.set_title(title)
     return ax
 
 
-def plot_learning_curves(history, ax=None):
+def plot_learning_curves(history: Mapping[str, Sequence[float]], ax: Axes | None = None) -> Axes:
     """Training and validation loss per epoch, with the restored best epoch marked."""
     if ax is None:
         _, ax = plt.subplots(figsize=(7, 3.5))
@@ -84,7 +107,13 @@ def plot_learning_curves(history, ax=None):
     return ax
 
 
-def plot_hydrograph(dates, observed, predictions, ax=None, title=None):
+def plot_hydrograph(
+    dates: pd.DatetimeIndex,
+    observed: ArrayLike,
+    predictions: Mapping[str, ArrayLike],
+    ax: Axes | None = None,
+    title: str | None = None,
+) -> Axes:
     """Observed runoff against one or more predictions over time.
 
     Parameters
@@ -106,13 +135,14 @@ def plot_hydrograph(dates, observed, predictions, ax=None, title=None):
     return ax
 
 
-def plot_scatter(observed, predictions):
+def plot_scatter(observed: ArrayLike, predictions: Mapping[str, ArrayLike]) -> np.ndarray:
     """Predicted against observed, one panel per prediction, with the 1:1 line."""
-    fig, axes = plt.subplots(1, len(predictions), figsize=(3.6 * len(predictions), 3.4),
-                             sharex=True, sharey=True)
+    fig, axes = plt.subplots(
+        1, len(predictions), figsize=(3.6 * len(predictions), 3.4), sharex=True, sharey=True
+    )
     axes = np.atleast_1d(axes)
     top = max(np.max(observed), *(np.max(v) for v in predictions.values()))
-    for ax, (label, values) in zip(axes, predictions.items()):
+    for ax, (label, values) in zip(axes, predictions.items(), strict=True):
         ax.scatter(observed, values, s=10, alpha=0.6)
         ax.plot([0, top], [0, top], color="grey", lw=1)
         ax.set_title(label)
@@ -122,13 +152,24 @@ def plot_scatter(observed, predictions):
     return axes
 
 
-def plot_monthly_regime_comparison(dates, observed, predictions, ax=None):
+def plot_monthly_regime_comparison(
+    dates: pd.DatetimeIndex,
+    observed: ArrayLike,
+    predictions: Mapping[str, ArrayLike],
+    ax: Axes | None = None,
+) -> Axes:
     """Mean runoff by calendar month: observed against each prediction."""
     if ax is None:
         _, ax = plt.subplots(figsize=(6, 3.5))
     month = pd.DatetimeIndex(dates).month
-    ax.plot(range(1, 13), pd.Series(observed).groupby(month).mean(), color="black", lw=2,
-            marker="o", label="observed")
+    ax.plot(
+        range(1, 13),
+        pd.Series(observed).groupby(month).mean(),
+        color="black",
+        lw=2,
+        marker="o",
+        label="observed",
+    )
     for label, values in predictions.items():
         ax.plot(range(1, 13), pd.Series(values).groupby(month).mean(), marker=".", label=label)
     ax.set_xticks(range(1, 13), MONTH_LABELS)
@@ -137,17 +178,38 @@ def plot_monthly_regime_comparison(dates, observed, predictions, ax=None):
     return ax
 
 
-def plot_heatmap(table, title, cmap="viridis", center=None, fmt=".2f", ax=None):
+def plot_heatmap(
+    table: pd.DataFrame,
+    title: str,
+    cmap: str = "viridis",
+    center: float | None = None,
+    fmt: str = ".2f",
+    ax: Axes | None = None,
+) -> Axes:
     """An annotated heatmap of a small table (e.g. lag x variable or month x variable)."""
     if ax is None:
         _, ax = plt.subplots(figsize=(1.0 + 0.75 * table.shape[1], 0.9 + 0.4 * table.shape[0]))
-    sns.heatmap(table, cmap=cmap, center=center, annot=True, fmt=fmt,
-                annot_kws={"fontsize": 7}, ax=ax, cbar_kws={"shrink": 0.7})
+    sns.heatmap(
+        table,
+        cmap=cmap,
+        center=center,
+        annot=True,
+        fmt=fmt,
+        annot_kws={"fontsize": 7},
+        ax=ax,
+        cbar_kws={"shrink": 0.7},
+    )
     ax.set_title(title)
     return ax
 
 
-def plot_importance(values, title, xlabel, ax=None, color="tab:blue"):
+def plot_importance(
+    values: pd.Series,
+    title: str,
+    xlabel: str,
+    ax: Axes | None = None,
+    color: str | Sequence[str] = "tab:blue",
+) -> Axes:
     """Horizontal bars of a pandas Series, largest on top."""
     if ax is None:
         _, ax = plt.subplots(figsize=(6, 0.35 * len(values) + 1))
@@ -158,7 +220,9 @@ def plot_importance(values, title, xlabel, ax=None, color="tab:blue"):
     return ax
 
 
-def plot_shares(table, title, xlabel="share of the total", ax=None):
+def plot_shares(
+    table: pd.DataFrame, title: str, xlabel: str = "share of the total", ax: Axes | None = None
+) -> Axes:
     """Grouped horizontal bars: each column of ``table`` as shares of its own total.
 
     Use it to compare importances measured on different scales (mean |SHAP| in mm/month, a
@@ -182,7 +246,8 @@ def plot_shares(table, title, xlabel="share of the total", ax=None):
         raise ValueError(f"every column needs a positive total; got {totals.to_dict()}")
     shares = (table / totals).sort_values(table.columns[0])
     if ax is None:
-        _, ax = plt.subplots(figsize=(6.5, 0.45 * len(shares) * max(1, len(shares.columns) / 2) + 1))
+        height = 0.45 * len(shares) * max(1, len(shares.columns) / 2) + 1
+        _, ax = plt.subplots(figsize=(6.5, height))
     shares.plot.barh(ax=ax, width=0.8)
     ax.axvline(0, color="black", lw=0.6)
     ax.set_title(title)
@@ -192,7 +257,7 @@ def plot_shares(table, title, xlabel="share of the total", ax=None):
     return ax
 
 
-def fit_lines_by_group(x, y, groups):
+def fit_lines_by_group(x: ArrayLike, y: ArrayLike, groups: ArrayLike) -> pd.DataFrame:
     """Least-squares line ``y = slope * x + intercept`` within each group.
 
     Parameters
@@ -208,21 +273,39 @@ def fit_lines_by_group(x, y, groups):
         ``correlation`` (Pearson) and ``n``. Groups with fewer than 3 points or no spread in
         ``x`` get NaN.
     """
-    frame = pd.DataFrame({"x": np.asarray(x, float), "y": np.asarray(y, float),
-                          "group": np.asarray(groups)})
+    frame = pd.DataFrame(
+        {"x": np.asarray(x, float), "y": np.asarray(y, float), "group": np.asarray(groups)}
+    )
     rows = {}
     for label, part in frame.groupby("group", sort=False):
         if len(part) < 3 or part["x"].std() == 0:
-            rows[label] = {"slope": np.nan, "intercept": np.nan, "correlation": np.nan,
-                           "n": len(part)}
+            rows[label] = {
+                "slope": np.nan,
+                "intercept": np.nan,
+                "correlation": np.nan,
+                "n": len(part),
+            }
             continue
         slope, intercept = np.polyfit(part["x"], part["y"], 1)
-        rows[label] = {"slope": slope, "intercept": intercept,
-                       "correlation": part["x"].corr(part["y"]), "n": len(part)}
+        rows[label] = {
+            "slope": slope,
+            "intercept": intercept,
+            "correlation": part["x"].corr(part["y"]),
+            "n": len(part),
+        }
     return pd.DataFrame(rows).T.astype({"n": int})
 
 
-def plot_dependence_by_group(x, y, groups, xlabel, ylabel, title=None, order=None, ax=None):
+def plot_dependence_by_group(
+    x: ArrayLike,
+    y: ArrayLike,
+    groups: ArrayLike,
+    xlabel: str,
+    ylabel: str,
+    title: str | None = None,
+    order: Sequence[str] | None = None,
+    ax: Axes | None = None,
+) -> Axes:
     """A SHAP dependence plot split by group: input value against its SHAP value, one colour
     and one least-squares line per group (e.g. per season).
 

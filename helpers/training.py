@@ -233,7 +233,7 @@ def _shown(path):
     """The path relative to the repository when inside it (no machine paths in outputs)."""
     try:
         return path.resolve().relative_to(paths.REPO_ROOT).as_posix()
-    except ValueError:
+    except (TypeError, ValueError):  # outside the repository, or an installed package
         return path.name
 
 

@@ -115,7 +115,7 @@ def test_same_seed_same_record_other_seed_other_record():
                                     {"spinup_years": -1}, {"start": "2000-01-01",
                                                            "end": "1999-01-01"}])
 def test_generator_rejects_bad_arguments(kwargs):
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match=r"seed must|spinup_years must|no month start"):
         c.generate_catchment(**kwargs)
 
 
@@ -161,7 +161,7 @@ def test_radiation_and_day_length_match_fao56_examples():
     # FAO-56 examples 8 and 9: 20 °S, 3 September (day 246)
     assert c.extraterrestrial_radiation(-20, 246) == pytest.approx(32.2, abs=0.1)
     assert c.daylight_hours(-20, 246) == pytest.approx(11.7, abs=0.05)
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="latitude must be strictly between"):
         c.extraterrestrial_radiation(95, 100)
 
 
@@ -210,9 +210,9 @@ def test_batch_rows_do_not_mix():
 
 
 def test_process_model_rejects_mismatched_shapes():
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="same shape"):
         c.run_process_model(np.zeros(5), np.zeros(6), 20.0, 30.0)
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="same shape"):
         c.run_process_model(np.zeros((2, 3, 4)), np.zeros((2, 3, 4)), 20.0, 30.0)
 
 
@@ -288,7 +288,7 @@ def test_sensitivity_options(committed):
     targets = committed.index[-12:]
     minus = c.true_sensitivity(committed, target_dates=targets, lags=[0], n_std=-1.0)
     assert minus.loc[minus["variable"] == "precip", "delta_runoff"].mean() < 0
-    delta = {v: 1.0 for v in FEATURES}
+    delta = dict.fromkeys(FEATURES, 1.0)
     fixed = c.true_sensitivity(committed, target_dates=targets, lags=[0], delta=delta)
     assert (fixed["input_delta"] == 1.0).all()
     first = c.true_sensitivity(committed, target_dates=committed.index[:2], lags=range(12))
@@ -299,16 +299,16 @@ def test_sensitivity_options(committed):
                                     {"target_dates": ["1900-01-01"]},
                                     {"delta": {"precip": 1.0}}])
 def test_sensitivity_rejects_bad_arguments(committed, kwargs):
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match=r"lags must|target_dates must|delta must give"):
         c.true_sensitivity(committed, **kwargs)
 
 
 def test_sensitivity_rejects_incomplete_record(committed):
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="lacks the columns"):
         c.true_sensitivity(committed.drop(columns=["wind"]))
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="consecutive month starts"):
         c.true_sensitivity(committed.iloc[::2])  # not consecutive months
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="by must be"):
         c.sensitivity_summary(c.true_sensitivity(committed.iloc[:24], lags=[0]), by="year")
 
 

@@ -57,7 +57,8 @@ def test_running_environment_matches_the_pins():
 
 def test_every_pin_says_what_it_protects():
     """Each pin, or the block of adjacent pins it belongs to, follows a comment line."""
-    lines = [l.strip() for l in (paths.REPO_ROOT / "requirements.txt").read_text().splitlines()]
+    text = (paths.REPO_ROOT / "requirements.txt").read_text()
+    lines = [line.strip() for line in text.splitlines()]
     for number, line in enumerate(lines):
         if "==" in line and not line.startswith("#"):
             above = number - 1

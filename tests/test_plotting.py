@@ -40,7 +40,9 @@ def test_plot_dependence_by_group_draws_one_line_per_group():
     rng = np.random.default_rng(0)
     x = rng.normal(size=40)
     groups = np.repeat(["winter", "spring", "summer", "autumn"], 10)
-    ax = plotting.plot_dependence_by_group(x, 3 * x, groups, "x", "SHAP", order=["spring", "summer"])
+    ax = plotting.plot_dependence_by_group(
+        x, 3 * x, groups, "x", "SHAP", order=["spring", "summer"]
+    )
     assert len(ax.collections) == 2  # scatters of the two groups asked for
     assert len(ax.get_lines()) == 3  # two fitted lines and the zero line
     assert [t.get_text() for t in ax.get_legend().get_texts()] == ["spring", "summer"]

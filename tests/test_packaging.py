@@ -1,0 +1,88 @@
+"""The helpers as a package: declared dependencies, type hints, and a real (non-editable) install."""
+
+import ast
+import importlib
+import inspect
+import os
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+
+import pytest
+
+from helpers import paths
+
+PACKAGE = paths.REPO_ROOT / "helpers"
+PYPROJECT = tomllib.loads((paths.REPO_ROOT / "pyproject.toml").read_text())
+
+#: Import names whose distribution is called differently on PyPI.
+DISTRIBUTION = {"sklearn": "scikit-learn", "tensorflow": "tensorflow-cpu", "yaml": "pyyaml"}
+
+
+def third_party_imports():
+    """Top-level modules imported anywhere in helpers/, minus the standard library and helpers."""
+    found = set()
+    for path in PACKAGE.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Import):
+                found |= {alias.name.split(".")[0] for alias in node.names}
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                found.add(node.module.split(".")[0])
+    return sorted(found - set(sys.stdlib_module_names) - {"helpers", "__future__"})
+
+
+def declared():
+    names = list(PYPROJECT["project"]["dependencies"])
+    for extra in PYPROJECT["project"].get("optional-dependencies", {}).values():
+        names += extra
+    return {name.split(">")[0].split("=")[0].split("<")[0].strip().lower() for name in names}
+
+
+@pytest.mark.parametrize("module", third_party_imports())
+def test_every_imported_package_is_declared(module):
+    assert DISTRIBUTION.get(module, module).lower() in declared()
+
+
+def public_functions():
+    for path in sorted(PACKAGE.rglob("*.py")):
+        name = ".".join(path.relative_to(paths.REPO_ROOT).with_suffix("").parts)
+        name = name.removesuffix(".__init__")
+        module = importlib.import_module(name)
+        for attribute, value in vars(module).items():
+            if attribute.startswith("_") or not inspect.isfunction(value):
+                continue
+            if value.__module__ == module.__name__:
+                yield f"{name}.{attribute}", value
+
+
+@pytest.mark.parametrize(("name", "function"), list(public_functions()))
+def test_public_functions_have_type_hints(name, function):
+    signature = inspect.signature(function)
+    missing = [p.name for p in signature.parameters.values()
+               if p.annotation is inspect.Parameter.empty and p.kind not in (p.VAR_KEYWORD,)]
+    assert not missing, f"{name}: parameters without a type hint: {missing}"
+    assert signature.return_annotation is not inspect.Signature.empty, f"{name}: no return hint"
+
+
+def test_non_editable_install_loads_the_shipped_record(tmp_path):
+    """`pip install .` (a wheel, not a link to the repository) carries the data inside."""
+    target = tmp_path / "site"
+    subprocess.run(
+        [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--no-compile",
+         "--disable-pip-version-check", "--target", str(target), str(paths.REPO_ROOT)],
+        check=True, capture_output=True,
+    )
+    script = (
+        "import helpers, helpers.paths as p; from helpers import data; "
+        "r = data.load_catchment(); "
+        "print(helpers.__file__); print(p.REPO_ROOT); print(len(r)); print(p.MODELS_DIR)"
+    )
+    env = {**os.environ, "PYTHONPATH": str(target)}
+    run = subprocess.run([sys.executable, "-c", script], cwd=tmp_path, env=env,
+                         capture_output=True, text=True, check=True)
+    module_file, repo_root, rows, models = run.stdout.split("\n")[:4]
+    assert Path(module_file).is_relative_to(target)  # the installed copy, not the repository
+    assert repo_root == "None"
+    assert int(rows) == 746
+    assert Path(models) == tmp_path / "models"
