@@ -44,8 +44,8 @@ Example (the layout of the shipped record; values illustrative)::
     1960-02-01,61.7,0.3,4.6,-3.8,80.2,78.0,5.7,3.6,-0.22,30.1
 
 Every problem raises ``DataError`` (a ``ValueError``) whose message names the file, column, row
-and/or date and value concerned, and the fix. Rows are counted from 1 below the header: row 1 is the first data row,
-which is line 2 of the file (and row 2 of a spreadsheet).
+and/or date and value concerned, and the fix. Rows are counted from 1 below the header: row 1
+is the first data row, which is line 2 of the file (and row 2 of a spreadsheet).
 """
 
 from __future__ import annotations
@@ -573,7 +573,9 @@ def load_record(
     ((40, 2), 'MS')
     """
     check_window(window)
-    raw = read_table(source, sep=sep, decimal=decimal, skiprows=skiprows, text_columns=[date_column])
+    raw = read_table(
+        source, sep=sep, decimal=decimal, skiprows=skiprows, text_columns=[date_column]
+    )
     header = raw.attrs["header"]
     if date_column not in header:
         listing = ", ".join(repr(str(column)) for column in header)

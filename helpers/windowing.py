@@ -194,7 +194,7 @@ def make_windows(
     features = _check_arguments(frame, features, target, window)
     values = frame[features].to_numpy(dtype=np.float64)
     targets = frame[target].to_numpy(dtype=np.float64)
-    for name, column in zip([*features, target], [*values.T, targets]):
+    for name, column in zip([*features, target], [*values.T, targets], strict=True):
         if not np.isfinite(column).all():
             first = int(np.flatnonzero(~np.isfinite(column))[0])
             raise DataError(
