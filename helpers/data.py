@@ -679,6 +679,8 @@ def read_table(
         raise DataError(f"{name} is empty: it needs a header line and one row per month")
     header = next(csv.reader([lines[0]], delimiter=sep))
     _check_separator(name, lines, header, sep, decimal)
+    # An empty header cell gets pandas's name for it (an index written by to_csv).
+    header = [h.strip() or f"Unnamed: {i}" for i, h in enumerate(header)]
     if len(lines) == 1:
         raise DataError(
             f"{name} has a header line ({lines[0][:60]!r}) but no data rows: check that the "
@@ -691,7 +693,7 @@ def read_table(
         dtype={header.index(c): str for c in text_columns if c in header},
     )
     frame.columns = _unique_labels(header)
-    frame.attrs["header"] = [h.strip() for h in header]
+    frame.attrs["header"] = header
     frame.attrs["name"] = name
     return frame
 
