@@ -6,9 +6,12 @@ Modules, in the order the course uses them:
 - ``catchment``  the synthetic teaching catchment: weather generator, snow, PET, GR2M runoff,
                  and the process model's true sensitivities
 - ``data``       loading and validating a monthly record from CSV
+- ``daily``      daily files to months: reading, discharge to mm, the completeness rule
+- ``records``    real catchment records read from installed PyPI packages (spotpy, lumod)
 - ``windowing``  sliding windows, chronological split, scaling fitted on training data only
 - ``metrics``    NSE, KGE, RMSE, percent bias
 - ``baselines``  monthly climatology and ridge regression
+- ``scores``     the LSTM against the baselines, in the target's units, with bootstrap intervals
 - ``training``   the Keras LSTM, its deterministic training, saving and loading
 - ``explain``    SHAP for Keras recurrent models (the fix) and cross-check routes
 - ``plotting``   the figures of the course

@@ -5,10 +5,14 @@ The model is written the way a hydrologist writes it — a plain Keras ``Sequent
 03 meets the real DeepExplainer error on a real model.
 """
 
+from __future__ import annotations
+
 import hashlib
 import json
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from os import PathLike
 from pathlib import Path
 
 import keras
@@ -35,8 +39,14 @@ DEFAULT_CONFIG = {
 MODEL_PATH = paths.MODELS_DIR / "lstm_runoff.keras"
 
 
-def make_deterministic(seed):
-    """Seed Python, NumPy and TensorFlow and ask TensorFlow for deterministic kernels.
+def make_deterministic(seed: int) -> None:
+    """Seed Python, NumPy and TensorFlow and switch TensorFlow to deterministic kernels.
+
+    **This changes process-wide state, for the rest of the Python session:** the global random
+    seeds of Python's ``random``, NumPy's legacy global generator and TensorFlow are reset, and
+    TensorFlow op determinism stays on (``tf.config.experimental.enable_op_determinism``; there
+    is no call to switch it off again). Everything later in the same process — other models,
+    other notebooks' cells — runs with these settings; some GPU ops then refuse to run.
 
     With both, training twice on the same machine and library versions gives the same
     weights. Other CPUs or library versions may still differ in the last digits.
@@ -49,7 +59,9 @@ def make_deterministic(seed):
     tf.config.experimental.enable_op_determinism()
 
 
-def build_lstm(window=12, n_features=9, units=16, learning_rate=0.003):
+def build_lstm(
+    window: int = 12, n_features: int = 9, units: int = 16, learning_rate: float = 0.003
+) -> keras.Sequential:
     """A compiled ``Input(window, n_features) -> LSTM(units) -> Dense(1)`` model.
 
     Parameters
@@ -68,8 +80,9 @@ def build_lstm(window=12, n_features=9, units=16, learning_rate=0.003):
     keras.Sequential
         Compiled with mean squared error loss.
     """
-    for name, value in {"window": window, "n_features": n_features, "units": units}.items():
-        if not isinstance(value, (int, np.integer)) or value < 1:
+    data.check_window(window)
+    for name, value in {"n_features": n_features, "units": units}.items():
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
             raise ValueError(f"{name} must be a positive integer, got {value!r}")
     model = keras.Sequential(
         [
@@ -83,7 +96,7 @@ def build_lstm(window=12, n_features=9, units=16, learning_rate=0.003):
     return model
 
 
-def check_input_shape(model, X):
+def check_input_shape(model: keras.Model, X: np.ndarray) -> None:
     """Raise a clear ValueError when windows ``X`` do not fit the model's input.
 
     Parameters
@@ -104,11 +117,11 @@ def check_input_shape(model, X):
 class CompactProgress(keras.callbacks.Callback):
     """Print one line every ``every`` epochs instead of Keras's per-batch log."""
 
-    def __init__(self, every=25):
+    def __init__(self, every: int = 25) -> None:
         super().__init__()
         self.every = every
 
-    def on_epoch_end(self, epoch, logs=None):
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
         if (epoch + 1) % self.every == 0:
             logs = logs or {}
             print(
@@ -118,8 +131,15 @@ class CompactProgress(keras.callbacks.Callback):
             )
 
 
-def train_model(model, train, validation, batch_size=32, max_epochs=300, patience=25,
-                verbose=True):
+def train_model(
+    model: keras.Model,
+    train: windowing.Windows,
+    validation: windowing.Windows,
+    batch_size: int = 32,
+    max_epochs: int = 300,
+    patience: int = 25,
+    verbose: bool = True,
+) -> dict:
     """Fit with early stopping on a validation slice, restoring the best weights.
 
     Parameters
@@ -164,7 +184,9 @@ def train_model(model, train, validation, batch_size=32, max_epochs=300, patienc
     return history
 
 
-def predict(model, windows, scaler):
+def predict(
+    model: keras.Model, windows: windowing.Windows, scaler: windowing.Scaler
+) -> np.ndarray:
     """Predictions for windows, converted back to the target's units (mm/month).
 
     Parameters
@@ -207,29 +229,38 @@ class TrainedModel:
     history: dict | None = field(default=None)
 
     @property
-    def trained_now(self):
+    def trained_now(self) -> bool:
         """True when the model was trained by this call rather than loaded."""
         return self.history is not None
 
 
-def fingerprint(record, config):
-    """A short hash of the data values, the settings and the library versions.
+class ModelFileError(RuntimeError):
+    """A saved model or its JSON sidecar cannot be read; the message names the file and the fix."""
 
-    A saved model is reused only when its fingerprint matches, so changing the data, a
-    setting, TensorFlow or Keras retrains it.
+
+def fingerprint(
+    record: pd.DataFrame, config: dict, features: Sequence[str], target: str
+) -> str:
+    """A short hash of the data used, the feature order, the target, the settings and versions.
+
+    A saved model is reused only when its fingerprint matches, so changing the values of a
+    feature or the target, the features or their order, the target, a setting, TensorFlow or
+    Keras retrains it. Columns of ``record`` that are not used do not count.
     """
+    columns = [*features, target]
     digest = hashlib.sha256()
-    digest.update(pd.util.hash_pandas_object(record, index=True).to_numpy().tobytes())
+    digest.update(pd.util.hash_pandas_object(record[columns], index=True).to_numpy().tobytes())
+    digest.update(json.dumps({"features": list(features), "target": target}).encode())
     digest.update(json.dumps(config, sort_keys=True).encode())
     digest.update(f"{tf.__version__} {keras.__version__}".encode())
     return digest.hexdigest()[:16]
 
 
-def _sidecar(path):
+def _sidecar(path: Path) -> Path:
     return path.with_suffix(".json")
 
 
-def _shown(path):
+def _shown(path: Path) -> str:
     """The path relative to the repository when inside it (no machine paths in outputs)."""
     try:
         return path.resolve().relative_to(paths.REPO_ROOT).as_posix()
@@ -237,11 +268,13 @@ def _shown(path):
         return path.name
 
 
-def save_trained(trained, path=MODEL_PATH):
+def save_trained(trained: TrainedModel, path: str | PathLike = MODEL_PATH) -> None:
     """Save the model (Keras native format) and, beside it, what reproduces its inputs.
 
-    The JSON sidecar holds the feature order, window length, scaler statistics, settings and
-    the fingerprint of the data it was trained on.
+    The JSON sidecar holds the feature order, target, scaler statistics, settings (window
+    included) and the fingerprint; :func:`load_or_train` reads every field back: the names and
+    settings to say why a saved model is stale, the scaler to check the reloaded model sees
+    the inputs it was trained on.
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -249,15 +282,82 @@ def save_trained(trained, path=MODEL_PATH):
     info = {
         "features": trained.data.features,
         "target": trained.data.target,
-        "window": trained.data.window,
         "scaler": trained.data.scaler.to_dict(),
         "config": trained.config,
-        "fingerprint": fingerprint(trained.data.record, trained.config),
+        "fingerprint": fingerprint(
+            trained.data.record, trained.config, trained.data.features, trained.data.target
+        ),
     }
     _sidecar(path).write_text(json.dumps(info, indent=2))
 
 
-def _windows_for_training(record, features, target, config):
+_SIDECAR_KEYS = ("features", "target", "scaler", "config", "fingerprint")
+
+
+def _read_sidecar(sidecar: Path, model_path: Path) -> dict:
+    """The sidecar's content, or a ModelFileError naming the file and the fix."""
+    fix = (
+        f"delete {_shown(model_path)} and {_shown(sidecar)} and run again to retrain the model"
+    )
+    try:
+        info = json.loads(sidecar.read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError) as error:
+        raise ModelFileError(
+            f"the model's sidecar {_shown(sidecar)} is not valid JSON ({error}); {fix}"
+        ) from error
+    missing = [key for key in _SIDECAR_KEYS if not isinstance(info, dict) or key not in info]
+    if missing:
+        raise ModelFileError(
+            f"the model's sidecar {_shown(sidecar)} lacks {', '.join(missing)} (written by "
+            f"another version of the course?); {fix}"
+        )
+    return info
+
+
+def _load_model(path: Path) -> keras.Model:
+    """keras.models.load_model, or a ModelFileError naming the file and the fix."""
+    try:
+        return keras.models.load_model(path)
+    except Exception as error:  # Keras raises ValueError, OSError, BadZipFile, ... here
+        raise ModelFileError(
+            f"could not load the saved model {_shown(path)} ({type(error).__name__}: "
+            f"{str(error)[:200]}): the file is damaged or not a Keras model; delete it and "
+            f"{_shown(_sidecar(path))} and run again to retrain"
+        ) from error
+
+
+def _stale_reason(
+    info: dict, expected: str, features: list[str], target: str, config: dict
+) -> str | None:
+    """Why a saved model does not fit the request, or None when it does."""
+    if info["features"] != features:
+        return f"it was trained on features {info['features']}, not {features}"
+    if info["target"] != target:
+        return f"it was trained to predict {info['target']!r}, not {target!r}"
+    changed = [
+        f"{key} {info['config'].get(key)!r} -> {value!r}"
+        for key, value in config.items()
+        if info["config"].get(key) != value
+    ]
+    if changed:
+        return f"settings changed: {', '.join(changed)}"
+    if info["fingerprint"] != expected:
+        return "the data or the TensorFlow/Keras versions changed"
+    return None
+
+
+def _same_scaler(saved: dict, fitted: dict) -> bool:
+    """Saved and refitted scaler statistics agree (names and dates exactly, numbers to 1e-9)."""
+    text = ("features", "target", "fitted_until")
+    numbers = ("feature_mean", "feature_std", "target_mean", "target_std")
+    if any(saved.get(key) != fitted[key] for key in text):
+        return False
+    return all(np.allclose(saved.get(key), fitted[key], rtol=1e-9, atol=0) for key in numbers)
+
+
+def _windows_for_training(
+    record: pd.DataFrame, features: Sequence[str], target: str, config: dict
+) -> tuple[windowing.PreparedData, windowing.Windows, windowing.Windows]:
     """Scaled train/test windows, and the training windows cut into fit and validation parts."""
     prepared = windowing.prepare_windows(
         record, features, target, window=config["window"],
@@ -269,7 +369,13 @@ def _windows_for_training(record, features, target, config):
     return prepared, fit_part, validation
 
 
-def train_from_record(record, features, target, config=None, verbose=True):
+def train_from_record(
+    record: pd.DataFrame,
+    features: Sequence[str],
+    target: str,
+    config: dict | None = None,
+    verbose: bool = True,
+) -> TrainedModel:
     """Prepare windows from a record and train a fresh LSTM on them, deterministically.
 
     Parameters
@@ -287,6 +393,7 @@ def train_from_record(record, features, target, config=None, verbose=True):
     TrainedModel
     """
     config = {**DEFAULT_CONFIG, **(config or {})}
+    features = list(features)
     prepared, fit_part, validation = _windows_for_training(record, features, target, config)
     make_deterministic(config["seed"])
     model = build_lstm(
@@ -299,12 +406,20 @@ def train_from_record(record, features, target, config=None, verbose=True):
     return TrainedModel(model, prepared, fit_part, validation, config, history)
 
 
-def load_or_train(path=MODEL_PATH, record=None, features=None, target=None, config=None,
-                  verbose=True):
+def load_or_train(
+    path: str | PathLike = MODEL_PATH,
+    record: pd.DataFrame | None = None,
+    features: Sequence[str] | None = None,
+    target: str | None = None,
+    config: dict | None = None,
+    verbose: bool = True,
+) -> TrainedModel:
     """Load the model saved by notebook 02, or train it again when it is absent or stale.
 
     Every notebook calls this, so each one runs on its own from a fresh clone: the first
-    call trains (under a minute on 2 CPU cores) and saves; later calls load.
+    call trains (under a minute on 2 CPU cores) and saves; later calls load. A saved model is
+    stale when its features, target, settings, data or library versions differ from the
+    request (the message says which), or when its scaler differs from the one refitted now.
 
     Parameters
     ----------
@@ -321,26 +436,36 @@ def load_or_train(path=MODEL_PATH, record=None, features=None, target=None, conf
     Returns
     -------
     TrainedModel
+
+    Raises
+    ------
+    ModelFileError
+        The saved model or its sidecar is damaged; the message names the file and says to
+        delete it so that the next call retrains.
     """
     path = Path(path)
     record = data.load_catchment() if record is None else record
     features = list(data.FEATURES if features is None else features)
     target = data.TARGET if target is None else target
     config = {**DEFAULT_CONFIG, **(config or {})}
-    expected = fingerprint(record, config)
     sidecar = _sidecar(path)
     if path.exists() and sidecar.exists():
-        info = json.loads(sidecar.read_text())
-        if info.get("fingerprint") == expected and info.get("features") == features:
+        info = _read_sidecar(sidecar, path)
+        reason = _stale_reason(
+            info, fingerprint(record, config, features, target), features, target, config
+        )
+        if reason is None:
             prepared, fit_part, validation = _windows_for_training(
                 record, features, target, config
             )
-            model = keras.models.load_model(path)
-            if verbose:
-                print(f"loaded the trained model from {_shown(path)}")
-            return TrainedModel(model, prepared, fit_part, validation, config)
+            if _same_scaler(info["scaler"], prepared.scaler.to_dict()):
+                model = _load_model(path)
+                if verbose:
+                    print(f"loaded the trained model from {_shown(path)}")
+                return TrainedModel(model, prepared, fit_part, validation, config)
+            reason = "its scaler differs from the one fitted on the data now"
         if verbose:
-            print("the saved model was trained on other data or settings: retraining")
+            print(f"the saved model does not fit ({reason}): retraining")
     elif verbose:
         print("no saved model yet: training one (deterministic, under a minute)")
     trained = train_from_record(record, features, target, config, verbose=verbose)

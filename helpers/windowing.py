@@ -27,13 +27,15 @@ Scaling is standardisation, ``(x - mean) / std`` with the population standard de
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+from numpy.typing import ArrayLike
 
-from .data import DataError, validate_record
+from .data import MIN_WINDOWS, DataError, check_window, resolve_columns, validate_record
 
 # --------------------------------------------------------------------------------------------
 # Windows
@@ -100,7 +102,7 @@ class Windows:
             f"targets {self.target_dates[0]:%Y-%m} .. {self.target_dates[-1]:%Y-%m})"
         )
 
-    def subset(self, index) -> Windows:
+    def subset(self, index: int | slice | Sequence[int] | np.ndarray) -> Windows:
         """Select windows by position: a slice, an integer array or a boolean mask.
 
         Parameters
@@ -139,30 +141,15 @@ class Windows:
 
 def _check_arguments(frame, features, target, window) -> list[str]:
     if not isinstance(frame, pd.DataFrame):
-        raise ValueError(f"frame must be a pandas DataFrame, got {type(frame).__name__}")
-    if isinstance(window, bool) or not isinstance(window, (int, np.integer)) or window < 1:
-        raise ValueError(f"window must be a whole number of months >= 1, got {window!r}")
-    if isinstance(features, str):
-        raise ValueError(
-            f"features must be a list of column names, got the string {features!r}"
-        )
-    features = list(features)
-    if not features:
-        raise ValueError("features is empty: name at least one input column")
-    missing = [c for c in [*features, target] if c not in frame.columns]
-    if missing:
-        raise ValueError(
-            f"column(s) {', '.join(map(repr, missing))} not in the frame; available: "
-            f"{', '.join(map(repr, frame.columns))}"
-        )
-    if target in features:
-        raise ValueError(f"{target!r} is both the target and a feature")
+        raise DataError(f"frame must be a pandas DataFrame, got {type(frame).__name__}")
+    check_window(window)
+    features = resolve_columns(frame.columns, features, target)
     if not isinstance(frame.index, pd.DatetimeIndex):
-        raise ValueError("frame must be indexed by dates (DatetimeIndex); use data.load_record")
+        raise DataError("frame must be indexed by dates (DatetimeIndex); use data.load_record")
     if not frame.index.is_monotonic_increasing or not frame.index.is_unique:
-        raise ValueError("the frame's dates must be unique and increasing")
+        raise DataError("the frame's dates must be unique and increasing")
     if len(frame) < window:
-        raise ValueError(
+        raise DataError(
             f"too few rows for one window: {len(frame)} months, window of {window} months"
         )
     return features
@@ -200,17 +187,17 @@ def make_windows(
 
     Raises
     ------
-    ValueError
+    DataError
         On a window < 1, fewer rows than ``window``, unknown columns, a non-date or unsorted
         index, or missing (NaN) values in the columns used.
     """
     features = _check_arguments(frame, features, target, window)
     values = frame[features].to_numpy(dtype=np.float64)
     targets = frame[target].to_numpy(dtype=np.float64)
-    for name, column in zip([*features, target], [*values.T, targets]):
+    for name, column in zip([*features, target], [*values.T, targets], strict=True):
         if not np.isfinite(column).all():
             first = int(np.flatnonzero(~np.isfinite(column))[0])
-            raise ValueError(
+            raise DataError(
                 f"column {name!r} has missing or infinite values, first at "
                 f"{frame.index[first]:%Y-%m-%d}"
             )
@@ -273,7 +260,7 @@ class Scaler:
         frame: pd.DataFrame,
         features: Sequence[str],
         target: str,
-        until,
+        until: str | pd.Timestamp,
     ) -> Scaler:
         """Compute the statistics on the rows dated on or before ``until`` only.
 
@@ -343,11 +330,11 @@ class Scaler:
             scaled[self.target] = self.transform_target(frame[self.target].astype("float64"))
         return scaled
 
-    def transform_target(self, values):
+    def transform_target(self, values: ArrayLike) -> np.ndarray:
         """Target values in mm/month → standardised units."""
         return (np.asarray(values, dtype=np.float64) - self.target_mean) / self.target_std
 
-    def inverse_target(self, values):
+    def inverse_target(self, values: ArrayLike) -> np.ndarray:
         """Standardised target values (e.g. model predictions) → mm/month."""
         return np.asarray(values, dtype=np.float64) * self.target_std + self.target_mean
 
@@ -377,7 +364,9 @@ class Scaler:
         )
 
 
-def fit_scaler(frame: pd.DataFrame, features: Sequence[str], target: str, until) -> Scaler:
+def fit_scaler(
+    frame: pd.DataFrame, features: Sequence[str], target: str, until: str | pd.Timestamp
+) -> Scaler:
     """Fit a ``Scaler`` on the rows dated on or before ``until`` (see ``Scaler.fit``)."""
     return Scaler.fit(frame, features, target, until)
 
@@ -460,6 +449,11 @@ def prepare_windows(
         training period.
     ValueError
         On a ``train_fraction`` outside (0, 1) or one leaving a period without windows.
+
+    Warns
+    -----
+    UserWarning
+        When the test period has fewer than ``data.MIN_WINDOWS`` (24) windows.
     """
     if not 0 < train_fraction < 1:
         raise ValueError(
@@ -473,6 +467,15 @@ def prepare_windows(
         raise ValueError(
             f"train_fraction={train_fraction} of {n} windows leaves {n_train} for training and "
             f"{n - n_train} for testing; both need at least one"
+        )
+    if n - n_train < MIN_WINDOWS:
+        warnings.warn(
+            f"the test period has only {n - n_train} windows "
+            f"({frame.index[window - 1 + n_train]:%Y-%m} to {frame.index[-1]:%Y-%m}), fewer "
+            f"than {MIN_WINDOWS}: a test score from so few months is uncertain; report its "
+            "spread (e.g. helpers.scores.bootstrap_nse), not the number alone",
+            UserWarning,
+            stacklevel=2,
         )
     last_train_target = frame.index[window - 1 + n_train - 1]
     scaler = Scaler.fit(frame, features, target, until=last_train_target)

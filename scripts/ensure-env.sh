@@ -35,7 +35,7 @@ find_python() {
     return 1
 }
 
-wanted=$(cat requirements.txt constraints.txt pyproject.toml | sha256sum | cut -d' ' -f1)
+wanted=$(cat requirements.txt requirements-data.txt constraints.txt pyproject.toml | sha256sum | cut -d' ' -f1)
 if [ -x "$VENV/bin/python" ] && [ -f "$STAMP" ] && [ "$(cat "$STAMP")" = "$wanted" ]; then
     echo "environment: reusing $VENV (pins unchanged)"
     exit 0
@@ -53,6 +53,10 @@ start=$(date +%s)
 "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check --upgrade pip
 "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check \
     -r requirements.txt -c constraints.txt
+# Packages wanted only for the data files they ship (lumod's records), without their
+# dependencies: the course reads the files and never imports the package (requirements-data.txt).
+"$VENV/bin/python" -m pip install --quiet --disable-pip-version-check --no-deps \
+    -r requirements-data.txt
 "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check --no-deps -e .
 echo "$wanted" > "$STAMP"
 echo "environment: ready in $(( $(date +%s) - start )) s"

@@ -65,3 +65,12 @@ def test_every_pin_says_what_it_protects():
             while above >= 0 and "==" in lines[above] and not lines[above].startswith("#"):
                 above -= 1
             assert above >= 0 and lines[above].startswith("#"), f"no comment above {line!r}"
+
+
+def test_data_packages_are_installed_at_their_pins_and_locked():
+    """requirements-data.txt (installed with --no-deps) is installed as pinned and locked."""
+    lines = (paths.REPO_ROOT / "requirements-data.txt").read_text().splitlines()
+    pins = dict(line.split("==") for line in lines if line and not line.startswith("#"))
+    assert {name: metadata.version(name) for name in pins} == pins
+    locked = (paths.REPO_ROOT / "constraints.txt").read_text().splitlines()
+    assert all(f"{name}=={version}" in locked for name, version in pins.items())

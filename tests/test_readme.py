@@ -4,9 +4,10 @@ import json
 import re
 
 import numpy as np
+import pandas as pd
 import pytest
 
-from helpers import paths
+from helpers import paths, records
 
 pytest.importorskip("shap")
 
@@ -76,11 +77,94 @@ def test_recipe_leaves_shap_and_tensorflow_untouched_when_it_fails():
     assert "Split" not in deep_tf.op_handlers
 
 
-def test_own_data_snippet_runs_on_a_generated_csv(tmp_path, monkeypatch):
-    """The README's 'Your own data' snippet, run as written on a small made-up catchment."""
+def own_data_steps():
+    """The three Python blocks of the README's 'Your own data' section, by their first line."""
     text = (paths.REPO_ROOT / "README.md").read_text()
     section = text.split("## Your own data")[1].split("\n## ")[0]
-    snippet = re.findall(r"```python\n(.*?)```", section, flags=re.S)[0]
+    blocks = re.findall(r"```python\n(.*?)```", section, flags=re.S)
+    steps = {block.split(".")[0].removeprefix("# "): block for block in blocks}
+    assert sorted(steps) == ["1", "2", "3"], "expected the blocks '# 1.', '# 2.' and '# 3.'"
+    return steps
+
+
+@pytest.fixture
+def adaptive_background(monkeypatch):
+    """explain.training_background as announced: size > training windows uses them all, warns.
+
+    A no-op once helpers.explain does this itself; until then it lets the README's size=100
+    run on records with fewer training windows.
+    """
+    import warnings
+
+    from helpers import explain
+
+    original = explain.training_background
+
+    def adaptive(X_train, size=100, seed=0):
+        if size > len(X_train):
+            warnings.warn(f"using all {len(X_train)} training windows", UserWarning,
+                          stacklevel=2)
+            size = len(X_train)
+        return original(X_train, size=size, seed=seed)
+
+    monkeypatch.setattr(explain, "training_background", adaptive)
+
+
+def _run(code, namespace):
+    exec(code, namespace)
+    trained, explanation = namespace["trained"], namespace["explanation"]
+    assert explanation.values.shape == (len(trained.data.test), 12, len(namespace["features"]))
+    assert explanation.max_additivity_error < 1e-5
+
+
+@pytest.mark.filterwarnings("ignore:the test period has only", "ignore:using all")
+def test_own_data_steps_run_as_written(tmp_path, monkeypatch, adaptive_background, capsys):
+    """Steps 1-3 as written: the Fulda record from spotpy, with the default settings."""
+    monkeypatch.chdir(tmp_path)
+    steps = own_data_steps()
+    namespace = {}
+    _run(steps["1"] + steps["2"] + steps["3"], namespace)
+    assert len(namespace["record"]) == 120
+    assert (tmp_path / "models" / "my_lstm.keras").exists()
+    printed = capsys.readouterr().out
+    assert all(name in printed for name in ("LSTM", "ridge", "climatology", "NSE"))
+
+
+@pytest.mark.filterwarnings(
+    "ignore:the test period has only", "ignore:using all", "ignore:kept the longest run"
+)
+@pytest.mark.parametrize("name", [n for n in records.RECORDS if n != "fulda"])
+def test_own_data_steps_2_and_3_run_on_every_real_record(name, tmp_path, monkeypatch,
+                                                         adaptive_background):
+    """Steps 2 and 3 as written, with step 1 describing another real record."""
+    monkeypatch.chdir(tmp_path)
+    spec = records.RECORDS[name]
+    columns = dict(spec.rename)
+    how = {column: records.MONTHLY[column] for column in [*columns.values(), "runoff"]
+           if column != "discharge"}
+    namespace = {
+        "path": records.package_file(spec.package, spec.file), "read": dict(spec.read),
+        "columns": columns, "how": how, "area_km2": spec.area_km2, "flow_unit": spec.flow_unit,
+    }
+    steps = own_data_steps()
+    _run(steps["2"] + steps["3"], namespace)
+    pd.testing.assert_frame_equal(namespace["record"], records.load_monthly(name))
+
+
+def test_step_1_describes_the_fulda_record_of_helpers_records():
+    namespace = {}
+    exec(own_data_steps()["1"], namespace)
+    fulda = records.RECORDS["fulda"]
+    assert namespace["columns"] == fulda.rename
+    assert namespace["read"] == fulda.read
+    assert (namespace["area_km2"], namespace["flow_unit"]) == (fulda.area_km2, fulda.flow_unit)
+
+
+@pytest.mark.filterwarnings("ignore:the test period has only", "ignore:using all")
+def test_own_data_step_3_runs_on_a_generated_monthly_csv(tmp_path, monkeypatch,
+                                                         adaptive_background):
+    """The monthly route: data.load_record replaces step 2, step 3 runs as written."""
+    from helpers import data
 
     rng = np.random.default_rng(0)
     dates = [f"{1990 + m // 12}-{m % 12 + 1:02d}-01" for m in range(180)]
@@ -90,14 +174,13 @@ def test_own_data_snippet_runs_on_a_generated_csv(tmp_path, monkeypatch):
     pet = np.clip(30 + 3 * tmean + rng.normal(0, 2, 180), 0, None)
     runoff = np.clip(0.5 * precip + 0.2 * np.roll(precip, 1) - 0.3 * pet + 20, 1, None)
     lines = ["date,precip,tmean,pet,runoff"] + [
-        f"{d},{p:.2f},{t:.2f},{e:.2f},{q:.2f}" for d, p, t, e, q in zip(dates, precip, tmean, pet, runoff)
+        f"{d},{p:.2f},{t:.2f},{e:.2f},{q:.2f}"
+        for d, p, t, e, q in zip(dates, precip, tmean, pet, runoff, strict=True)
     ]
     (tmp_path / "my_catchment.csv").write_text("\n".join(lines) + "\n")
     monkeypatch.chdir(tmp_path)
-
-    namespace = {}
-    exec(snippet, namespace)
-    explanation = namespace["explanation"]
-    assert explanation.values.shape == (len(namespace["trained"].data.test), 12, 3)
-    assert explanation.max_additivity_error < 1e-5
+    features = ["precip", "tmean", "pet"]
+    record = data.load_record("my_catchment.csv", features=features, target="runoff")
+    namespace = {"record": record, "features": features}
+    _run(own_data_steps()["3"], namespace)
     assert (tmp_path / "models" / "my_lstm.keras").exists()

@@ -9,6 +9,9 @@ pytest.importorskip("tensorflow")
 from helpers import training  # noqa: E402
 from helpers import windowing  # noqa: E402
 
+# the 120-month record leaves 23 test windows: the short-test-period warning is expected here
+pytestmark = pytest.mark.filterwarnings("ignore:the test period has only")
+
 TINY = {"units": 4, "max_epochs": 3, "patience": 2, "window": 6, "seed": 7}
 
 
@@ -28,9 +31,18 @@ def test_build_lstm_shapes():
     assert model.output_shape == (None, 1)
 
 
-@pytest.mark.parametrize("bad", [{"window": 0}, {"n_features": -1}, {"units": 2.5}])
-def test_build_lstm_refuses_bad_sizes(bad):
-    with pytest.raises(ValueError, match="positive integer"):
+@pytest.mark.parametrize(
+    ("bad", "message"),
+    [
+        ({"window": 0}, "window must be a whole number"),
+        ({"window": True}, "window must be a whole number"),
+        ({"n_features": -1}, "positive integer"),
+        ({"n_features": True}, "positive integer"),
+        ({"units": 2.5}, "positive integer"),
+    ],
+)
+def test_build_lstm_refuses_bad_sizes(bad, message):
+    with pytest.raises(ValueError, match=message):
         training.build_lstm(**bad)
 
 
@@ -83,6 +95,64 @@ def test_load_or_train_retrains_when_data_or_settings_change(record, tmp_path):
     changed.iloc[0, 0] += 1.0
     assert training.load_or_train(path, record=changed, config=TINY, **args).trained_now
     assert training.load_or_train(path, record=changed, config={**TINY, "units": 5}, **args).trained_now
+
+
+def test_load_or_train_retrains_when_target_or_feature_order_changes(record, tmp_path, capsys):
+    path = tmp_path / "model.keras"
+    training.load_or_train(path, record=record, features=["a", "b"], target="q", config=TINY,
+                           verbose=False)
+    swapped = training.load_or_train(path, record=record, features=["b", "a"], target="q",
+                                     config=TINY)
+    assert swapped.trained_now
+    assert "trained on features ['a', 'b'], not ['b', 'a']" in capsys.readouterr().out
+    other_target = training.load_or_train(path, record=record, features=["b", "a"], target="c",
+                                          config=TINY)
+    assert other_target.trained_now
+    assert "to predict 'q', not 'c'" in capsys.readouterr().out
+
+
+def test_fingerprint_includes_features_and_target(record):
+    base = training.fingerprint(record, TINY, ["a", "b"], "q")
+    assert base != training.fingerprint(record, TINY, ["b", "a"], "q")
+    assert base != training.fingerprint(record, TINY, ["a", "b"], "c")
+    assert base == training.fingerprint(record.assign(extra=1.0), TINY, ["a", "b"], "q")
+
+
+def test_sidecar_fields_are_all_read(record, tmp_path, capsys):
+    """A sidecar whose scaler was tampered with makes load_or_train retrain."""
+    import json
+
+    path = tmp_path / "model.keras"
+    args = dict(record=record, features=["a", "b", "c"], target="q", config=TINY)
+    training.load_or_train(path, verbose=False, **args)
+    info = json.loads(path.with_suffix(".json").read_text())
+    assert set(info) == {"features", "target", "scaler", "config", "fingerprint"}
+    info["scaler"]["target_mean"] += 1.0
+    path.with_suffix(".json").write_text(json.dumps(info))
+    assert training.load_or_train(path, **args).trained_now
+    assert "scaler differs" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("damage", "message"),
+    [
+        ("model", r"could not load the saved model model\.keras .*delete it and model\.json"),
+        ("sidecar", r"sidecar model\.json is not valid JSON.*delete model\.keras and model\.json"),
+        ("keys", r"sidecar model\.json lacks scaler.*run again to retrain"),
+    ],
+)
+def test_damaged_model_files_are_named(record, tmp_path, damage, message):
+    path = tmp_path / "model.keras"
+    args = dict(record=record, features=["a", "b", "c"], target="q", config=TINY, verbose=False)
+    training.load_or_train(path, **args)
+    if damage == "model":
+        path.write_bytes(b"not a zip file")
+    elif damage == "sidecar":
+        path.with_suffix(".json").write_text("{ half a file")
+    else:
+        path.with_suffix(".json").write_text('{"features": [], "target": "q"}')
+    with pytest.raises(training.ModelFileError, match=message):
+        training.load_or_train(path, **args)
 
 
 def test_predict_returns_target_units(record):

@@ -99,15 +99,16 @@ def test_window_of_one_month_and_of_the_whole_record():
         ({"window": 0}, r"window must be a whole number of months >= 1, got 0"),
         ({"window": 2.5}, r"window must be a whole number"),
         ({"window": 31}, r"too few rows for one window: 30 months, window of 31"),
-        ({"features": ["rain"]}, r"'rain' not in the frame"),
+        ({"window": True}, r"window must be a whole number of months >= 1, got True"),
+        ({"features": ["rain"]}, r"unknown feature column\(s\) 'rain'"),
         ({"features": []}, r"features is empty"),
-        ({"target": "flow"}, r"'flow' not in the frame"),
+        ({"target": "flow"}, r"target column 'flow' not found"),
         ({"features": ["precip", TARGET]}, r"'runoff' is both the target and a feature"),
     ],
 )
 def test_make_windows_refuses_bad_arguments(kwargs, message):
     arguments = {"features": FEATURES, "target": TARGET, "window": 12} | kwargs
-    with pytest.raises(ValueError, match=message):
+    with pytest.raises(DataError, match=message):
         make_windows(make_record(30), **arguments)
 
 
