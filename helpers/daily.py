@@ -31,7 +31,7 @@ from typing import IO
 import numpy as np
 import pandas as pd
 
-from .data import (
+from helpers.data import (
     OUTLIER_LIMIT,
     SENTINELS,
     DataError,

@@ -61,7 +61,7 @@ from typing import IO
 import numpy as np
 import pandas as pd
 
-from . import paths
+from helpers import paths
 
 #: The nine input variables of the teaching catchment, in the order the model sees them.
 FEATURES = [

@@ -17,8 +17,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from . import daily
-from .data import DataError
+from helpers import daily
+from helpers.data import DataError
 
 
 @dataclass(frozen=True)

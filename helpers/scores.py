@@ -9,17 +9,21 @@ dozen months is, by resampling blocks of consecutive test months.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
-from . import baselines, metrics
+from helpers import baselines, metrics
+
+if TYPE_CHECKING:  # for type hints only: importing training loads TensorFlow
+    from helpers.training import TrainedModel
 
 #: The models ``against_baselines`` compares, in the order of its rows.
 MODELS = ("LSTM", "ridge", "climatology")
 
 
-def predictions(trained, period: str = "test") -> pd.DataFrame:
+def predictions(trained: TrainedModel, period: str = "test") -> pd.DataFrame:
     """Observed target and the predictions of the LSTM, ridge and climatology, in target units.
 
     Parameters
@@ -55,7 +59,7 @@ def predictions(trained, period: str = "test") -> pd.DataFrame:
     )
 
 
-def against_baselines(trained, period: str = "test") -> pd.DataFrame:
+def against_baselines(trained: TrainedModel, period: str = "test") -> pd.DataFrame:
     """NSE, KGE, RMSE and percent bias of the LSTM, ridge and climatology on one period.
 
     Parameters

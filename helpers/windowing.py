@@ -35,7 +35,7 @@ import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike
 
-from .data import MIN_WINDOWS, DataError, check_window, resolve_columns, validate_record
+from helpers.data import MIN_WINDOWS, DataError, check_window, resolve_columns, validate_record
 
 # --------------------------------------------------------------------------------------------
 # Windows

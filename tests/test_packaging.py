@@ -1,4 +1,4 @@
-"""The helpers as a package: declared dependencies, type hints, and a real (non-editable) install."""
+"""The helpers as a package: declared dependencies, type hints, a real (non-editable) install."""
 
 import ast
 import importlib

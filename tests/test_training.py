@@ -6,8 +6,10 @@ import pytest
 
 pytest.importorskip("tensorflow")
 
-from helpers import training  # noqa: E402
-from helpers import windowing  # noqa: E402
+from helpers import (
+    training,  # noqa: E402
+    windowing,  # noqa: E402
+)
 
 # the 120-month record leaves 23 test windows: the short-test-period warning is expected here
 pytestmark = pytest.mark.filterwarnings("ignore:the test period has only")
@@ -48,14 +50,16 @@ def test_build_lstm_refuses_bad_sizes(bad, message):
 
 def test_input_shape_mismatch_is_named():
     model = training.build_lstm(window=12, n_features=9, units=4)
-    with pytest.raises(ValueError, match=r"expects windows of shape \(n, 12, 9\) but got .*\(5, 12, 8\)"):
+    with pytest.raises(
+        ValueError, match=r"expects windows of shape \(n, 12, 9\) but got .*\(5, 12, 8\)"
+    ):
         training.check_input_shape(model, np.zeros((5, 12, 8)))
 
 
 def test_training_is_deterministic(record):
     first = training.train_from_record(record, ["a", "b", "c"], "q", TINY, verbose=False)
     second = training.train_from_record(record, ["a", "b", "c"], "q", TINY, verbose=False)
-    for w1, w2 in zip(first.model.get_weights(), second.model.get_weights()):
+    for w1, w2 in zip(first.model.get_weights(), second.model.get_weights(), strict=True):
         np.testing.assert_array_equal(w1, w2)
 
 
@@ -76,15 +80,16 @@ def test_train_model_refuses_validation_before_training(record):
 
 def test_load_or_train_trains_saves_then_loads(record, tmp_path):
     path = tmp_path / "model.keras"
-    args = dict(record=record, features=["a", "b", "c"], target="q", config=TINY,
-                verbose=False)
+    args = dict(record=record, features=["a", "b", "c"], target="q", config=TINY, verbose=False)
     first = training.load_or_train(path, **args)
     assert first.trained_now and path.exists() and path.with_suffix(".json").exists()
     second = training.load_or_train(path, **args)
     assert not second.trained_now
     np.testing.assert_allclose(
         first.model.predict(first.data.test.X, verbose=0),
-        second.model.predict(second.data.test.X, verbose=0), atol=1e-6)
+        second.model.predict(second.data.test.X, verbose=0),
+        atol=1e-6,
+    )
 
 
 def test_load_or_train_retrains_when_data_or_settings_change(record, tmp_path):
@@ -94,19 +99,24 @@ def test_load_or_train_retrains_when_data_or_settings_change(record, tmp_path):
     changed = record.copy()
     changed.iloc[0, 0] += 1.0
     assert training.load_or_train(path, record=changed, config=TINY, **args).trained_now
-    assert training.load_or_train(path, record=changed, config={**TINY, "units": 5}, **args).trained_now
+    assert training.load_or_train(
+        path, record=changed, config={**TINY, "units": 5}, **args
+    ).trained_now
 
 
 def test_load_or_train_retrains_when_target_or_feature_order_changes(record, tmp_path, capsys):
     path = tmp_path / "model.keras"
-    training.load_or_train(path, record=record, features=["a", "b"], target="q", config=TINY,
-                           verbose=False)
-    swapped = training.load_or_train(path, record=record, features=["b", "a"], target="q",
-                                     config=TINY)
+    training.load_or_train(
+        path, record=record, features=["a", "b"], target="q", config=TINY, verbose=False
+    )
+    swapped = training.load_or_train(
+        path, record=record, features=["b", "a"], target="q", config=TINY
+    )
     assert swapped.trained_now
     assert "trained on features ['a', 'b'], not ['b', 'a']" in capsys.readouterr().out
-    other_target = training.load_or_train(path, record=record, features=["b", "a"], target="c",
-                                          config=TINY)
+    other_target = training.load_or_train(
+        path, record=record, features=["b", "a"], target="c", config=TINY
+    )
     assert other_target.trained_now
     assert "to predict 'q', not 'c'" in capsys.readouterr().out
 

@@ -137,8 +137,8 @@ def test_windows_subset_and_repr(record):
 
 
 def test_windows_refuse_inconsistent_lengths():
+    dates = pd.date_range("2000", periods=3, freq="MS")
     with pytest.raises(ValueError, match=r"3 windows but y has shape \(2,\)"):
-        dates = pd.date_range("2000", periods=3, freq="MS")
         Windows(np.zeros((3, 4, 2)), np.zeros(2), dates, ["a", "b"])
 
 
