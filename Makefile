@@ -38,9 +38,11 @@ lab: env
 data: env
 	$(PY) -m helpers.catchment
 
-## Time and additivity of every SHAP route on the course model (a benchmark, not a test).
+## Time and additivity of every SHAP route on the course model, then the batched DeepSHAP
+## engine against shap's route and the gradient floor at windows 12 and 365 (benchmarks, not tests).
 benchmark: env
 	$(PY) benchmarks/shap_routes.py
+	$(PY) benchmarks/deepshap_engine.py
 
 ## Re-execute the notebooks in place so their saved outputs are current (maintainers).
 refresh: env

@@ -29,3 +29,19 @@ def test_no_other_module_reaches_private_names():
         or "_gradient_registry" in line
     ]
     assert offenders == []
+
+
+def test_private_keras_graph_accessors_work_on_a_functional_model():
+    import keras
+
+    inputs = keras.Input((6, 2))
+    hidden = keras.layers.Conv1D(3, 2, padding="causal")(inputs)
+    outputs = keras.layers.Dense(1)(keras.layers.Flatten()(hidden))
+    model = keras.Model(inputs, outputs)
+    assert internals.is_functional(model)
+    layer, node_index, _ = internals.keras_history(model.outputs[0])
+    assert isinstance(layer, keras.layers.Dense)
+    arguments = internals.node_arguments(internals.inbound_node(layer, node_index))
+    assert len(arguments.keras_tensors) == 1
+    conv = model.layers[1]
+    assert [list(pad) for pad in internals.causal_padding(conv)] == [[0, 0], [1, 0], [0, 0]]

@@ -11,7 +11,9 @@ shap has no rule for those, so the lookup fails
 
 The fix: :func:`deep_shap` explains the model's *unrolled twin* (:func:`unrolled_twin`, the
 same layers with ``unroll=True`` and the same weights), gives the linear ``Split`` op shap's
-``passthrough`` rule, and checks that the values add up to the predictions.
+``passthrough`` rule, and checks that the values add up to the predictions. By default it
+computes the same values with a batched engine (``engine``: all window-background pairs at
+once, the time loop kept as a loop), several times faster; ``engine="shap"`` runs shap itself.
 
 Cross-checks: :func:`gradient_shap` (expected gradients, approximately additive),
 :func:`permutation_shap` (model-agnostic, slow), :func:`variable_shapley` (exact Shapley values
@@ -26,6 +28,9 @@ The modules, by job
 - ``prediction``   evaluating a model on windows
 - ``checks``       input checks, additivity, the errors raised
 - ``deep``         the fix (:func:`deep_shap`) and the background (:func:`training_background`)
+- ``deeplift``     DeepLIFT's rules as shap applies them, on (window, background) pairs
+- ``engine_layers`` each Keras layer's forward pass on pairs, and its backward multipliers
+- ``engine``       the batched engine: chains the layers, runs chunks of pairs, checks additivity
 - ``crosschecks``  :func:`gradient_shap`, :func:`permutation_shap`
 - ``shapley``      :func:`variable_shapley` and the Shapley weights
 - ``explanation``  names per lag, sums per variable or lag, target units, flattening for plots

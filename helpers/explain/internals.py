@@ -29,7 +29,10 @@ PRIVATE_ATTRIBUTES = (
     ("shap.explainers._deep.deep_tf", "break_dependence"),
     ("shap.explainers._deep.deep_tf", "TFDeep.custom_grad"),
     ("keras.src.models.functional", "Functional"),
+    ("keras.src.layers.convolutional.conv1d", "Conv1D._compute_causal_padding"),
 )
+# Instance attributes (checked on a small functional model in tests/test_explain_internals.py):
+# KerasTensor._keras_history, Layer._inbound_nodes, Node.arguments.
 
 
 def resolve(module: str, attribute: str) -> Any:
@@ -88,6 +91,33 @@ def function_graph(graph: Any, name: str) -> Any:
             return function.graph
         graph = getattr(graph, "outer_graph", None)
     return None
+
+
+def is_functional(model: Any) -> bool:
+    """True for functional Keras models (built from ``keras.Input`` by calling layers)."""
+    from keras.src.models.functional import Functional
+
+    return isinstance(model, Functional)
+
+
+def keras_history(tensor: Any) -> tuple:
+    """``(layer, node_index, tensor_index)``: where a symbolic Keras tensor was made."""
+    return tensor._keras_history
+
+
+def inbound_node(layer: Any, node_index: int) -> Any:
+    """The call of ``layer`` (a Keras ``Node``) that produced a symbolic tensor."""
+    return layer._inbound_nodes[node_index]
+
+
+def node_arguments(node: Any) -> Any:
+    """The arguments of a layer call: ``.keras_tensors`` (inputs) and ``.kwargs``."""
+    return node.arguments
+
+
+def causal_padding(layer: Any) -> list:
+    """The left padding a Conv1D layer with ``padding="causal"`` applies to its input."""
+    return layer._compute_causal_padding()
 
 
 def is_sequential_or_functional(model: Any) -> bool:

@@ -1,0 +1,204 @@
+"""DeepLIFT's rules as shap applies them, on pairs of (window, background) activations.
+
+The building blocks of the batched DeepSHAP engine (:mod:`helpers.explain.engine`).
+
+DeepSHAP in one paragraph
+-------------------------
+For a window ``x`` and one background window ``r``, DeepLIFT replaces every local derivative
+of the chain rule by a *multiplier* computed from the two forward passes, on ``x`` and on ``r``.
+The attribution of input ``j`` is ``multiplier_j * (x_j - r_j)``; DeepSHAP averages it over
+the background windows, and the base value is the mean prediction on the background. shap
+(``shap/explainers/_deep/deep_tf.py``) uses these rules, reproduced here operation by
+operation:
+
+- **Linear operations** (MatMul, BiasAdd, Add, Split, Concat, Reshape, Mean, AvgPool, Conv,
+  Pad, Reverse, ...): ``passthrough`` - the ordinary gradient.
+- **One-input nonlinearities** (sigmoid, tanh, relu, elu, selu, softplus, exp): the
+  *rescale rule*, multiplier ``(f(x) - f(r)) / (x - r)``; where ``|x - r| < 1e-6`` shap falls
+  back to the ordinary gradient.
+- **Products of two varying tensors** (the gates of LSTM and GRU cells, ``merge_mode="mul"``):
+  the *two-input Shapley rule*. For ``y = a * b`` the multiplier of ``a`` is
+  ``0.5 * [(a_x b_x - a_r b_x) + (a_x b_r - a_r b_r)] / (a_x - a_r)`` (and symmetrically for
+  ``b``), set to 0 where ``|a_x - a_r| < 1e-7``. When only one input varies - a product with
+  the recurrent layer's initial state (zeros, which do not depend on the input) at the first
+  time step - the product is linear and the multiplier is the other factor.
+
+Which gradient shap keeps
+-------------------------
+shap stacks ``[x tiled m times; the m background windows]`` into one batch of ``2m`` rows,
+seeds the gradient with ones and multiplies the gradient of the **second (background) half**
+by ``(x - r)``. Every rule above gives both halves the same multiplier, except the rescale
+rule's fallback, where each half gets the derivative at its own point; so the gradient shap
+uses is the chain of multipliers with ``f'(r)`` in the fallback. That single stream is all
+this engine propagates backwards.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import keras
+import tensorflow as tf
+
+from helpers.explain.checks import AdditivityError
+
+#: shap's threshold below which the rescale rule falls back to the ordinary gradient.
+RESCALE_THRESHOLD = 1e-6
+#: shap's threshold below which the two-input Shapley rule gives a multiplier of 0.
+PRODUCT_THRESHOLD = 1e-7
+
+
+class EngineUnsupportedError(NotImplementedError):
+    """The engine cannot reproduce shap's DeepSHAP values for this model (use shap's route)."""
+
+
+class EngineAdditivityError(AdditivityError):
+    """The engine's values plus base value do not add up to the model's predictions."""
+
+
+# --------------------------------------------------------------------------------------------
+# 1. Activations: the rescale rule and the derivative for shap's fallback
+# --------------------------------------------------------------------------------------------
+
+_SELU_ALPHA = 1.6732632423543772
+_SELU_SCALE = 1.0507009873554805
+
+#: Derivative f'(r) from the input r and the output f(r), for shap's fallback (|x - r| < 1e-6).
+_DERIVATIVES: dict[str, Callable[[tf.Tensor, tf.Tensor], tf.Tensor]] = {
+    "sigmoid": lambda pre, out: out * (1.0 - out),
+    "tanh": lambda pre, out: 1.0 - out * out,
+    "relu": lambda pre, out: tf.cast(pre > 0.0, pre.dtype),
+    "elu": lambda pre, out: tf.where(pre > 0.0, tf.ones_like(out), out + 1.0),
+    "selu": lambda pre, out: tf.where(
+        pre > 0.0, _SELU_SCALE * tf.ones_like(out), out + _SELU_SCALE * _SELU_ALPHA
+    ),
+    "softplus": lambda pre, out: tf.sigmoid(pre),
+    "exponential": lambda pre, out: out,
+    "linear": lambda pre, out: tf.ones_like(out),
+}
+
+
+def _activation_name(function: Callable) -> str | None:
+    """The name of a supported Keras activation (``"linear"`` for none), else None."""
+    for name in _DERIVATIVES:
+        if function is keras.activations.get(name):
+            return name
+    return None
+
+
+@dataclass(frozen=True)
+class _Activation:
+    """A Keras activation applied to pairs, with its rescale-rule multiplier."""
+
+    name: str
+    function: Callable
+
+    @property
+    def is_linear(self) -> bool:
+        return self.name == "linear"
+
+    def apply(self, pre: tf.Tensor) -> tf.Tensor:
+        """Only ``f(pre)``."""
+        return pre if self.is_linear else self.function(pre)
+
+    def __call__(self, pre: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor | None]:
+        """Return ``(f(pre), multiplier)``; the multiplier is None for the identity."""
+        if self.is_linear:
+            return pre, None
+        out = self.function(pre)
+        return out, rescale_multiplier(pre, out, _DERIVATIVES[self.name])
+
+
+def _activation(function: Callable, layer: keras.layers.Layer, role: str) -> _Activation:
+    name = _activation_name(function)
+    if name is None:
+        raise EngineUnsupportedError(
+            f"Layer {layer.name!r} ({type(layer).__name__}): {role} "
+            f"{getattr(function, '__name__', function)!r} has no DeepSHAP rule in this engine "
+            f"(supported: {', '.join(_DERIVATIVES)})."
+        )
+    return _Activation(name, function)
+
+
+# --------------------------------------------------------------------------------------------
+# 2. shap's rules on pairs (x-half [0], r-half [1])
+# --------------------------------------------------------------------------------------------
+
+
+def rescale_multiplier(
+    pre: tf.Tensor, out: tf.Tensor, derivative: Callable[[tf.Tensor, tf.Tensor], tf.Tensor]
+) -> tf.Tensor:
+    """DeepLIFT's rescale rule for ``out = f(pre)``, as shap's ``nonlinearity_1d_handler``.
+
+    Parameters
+    ----------
+    pre, out : tf.Tensor of shape (2, B, ...)
+        Input and output pairs of the nonlinearity.
+    derivative : callable
+        ``f'`` from (input, output), used where ``|x - r| < 1e-6`` (at the r-half's point).
+
+    Returns
+    -------
+    tf.Tensor of shape (B, ...)
+        The multiplier of the background-half gradient.
+    """
+    delta = pre[0] - pre[1]
+    ratio = (out[0] - out[1]) / delta
+    return tf.where(tf.abs(delta) < RESCALE_THRESHOLD, derivative(pre[1], out[1]), ratio)
+
+
+def product(
+    a: tf.Tensor, b: tf.Tensor, b_is_initial_state: tf.Tensor | None = None
+) -> tuple[tf.Tensor, tf.Tensor, tf.Tensor]:
+    """``a * b`` on pairs with shap's two-input Shapley rule (``nonlinearity_2d_handler``).
+
+    Parameters
+    ----------
+    a, b : tf.Tensor of shape (2, B, ...)
+        The factors (pairs).
+    b_is_initial_state : scalar bool tf.Tensor, optional
+        True when ``b`` is (computed only from) a recurrent layer's initial state: it then does
+        not vary, the product is linear in ``a`` (shap's ``linearity_1d``), and ``a``'s
+        multiplier is ``b`` itself.
+
+    Returns
+    -------
+    (tf.Tensor, tf.Tensor, tf.Tensor)
+        The product pair (2, B, ...) and the multipliers of ``a`` and ``b`` (B, ...).
+    """
+    out11, out00 = a[0] * b[0], a[1] * b[1]
+    out10, out01 = a[0] * b[1], a[1] * b[0]
+    delta_a, delta_b = a[0] - a[1], b[0] - b[1]
+    zeros = tf.zeros_like(out00)
+    m_a = tf.where(
+        tf.abs(delta_a) < PRODUCT_THRESHOLD, zeros, 0.5 * (out11 - out01 + out10 - out00) / delta_a
+    )
+    m_b = tf.where(
+        tf.abs(delta_b) < PRODUCT_THRESHOLD, zeros, 0.5 * (out11 - out10 + out01 - out00) / delta_b
+    )
+    if b_is_initial_state is not None:
+        m_a = tf.where(b_is_initial_state, b[1], m_a)
+    return tf.stack([out11, out00]), m_a, m_b
+
+
+def _matmul(x: tf.Tensor, w: tf.Tensor) -> tf.Tensor:
+    """``x @ w`` over the last axis for a tensor of any rank, as one 2-D MatMul."""
+    rows = tf.reshape(x, [-1, x.shape[-1]])
+    out = tf.matmul(rows, w)
+    return tf.reshape(out, tf.concat([tf.shape(x)[:-1], [w.shape[-1]]], axis=0))
+
+
+def _merge_halves(pair: tf.Tensor) -> tf.Tensor:
+    """(2, B, ...) -> (2B, ...): both halves as one batch, for a Keras op."""
+    return tf.reshape(pair, tf.concat([[-1], tf.shape(pair)[2:]], axis=0))
+
+
+def _split_halves(batch: tf.Tensor) -> tf.Tensor:
+    """(2B, ...) -> (2, B, ...)."""
+    return tf.reshape(batch, tf.concat([[2, -1], tf.shape(batch)[1:]], axis=0))
+
+
+def _value(variable) -> tf.Tensor:
+    """A Keras variable as a tensor read inside the traced function (current weights)."""
+    return tf.convert_to_tensor(variable)
