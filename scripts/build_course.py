@@ -11,6 +11,7 @@ notebook 02's saved model is there for 03 and 04.
 
 import argparse
 import html
+import re
 import sys
 import time
 from pathlib import Path
@@ -66,6 +67,29 @@ def strip_machine_paths(notebook):
     return notebook
 
 
+PROGRESS = re.compile(r"\d+%\|.*\|")  # a tqdm bar: " 45%|████▍     | 66/147 [...]"
+
+
+def strip_progress_bars(notebook):
+    """Drop progress bars from saved outputs: useful live, noise in a saved notebook or page.
+
+    A live learner still sees them while a slow step runs; what a cell prints on stdout (timings,
+    results) is kept.
+    """
+    for cell in notebook.cells:
+        if "outputs" in cell:
+            cell["outputs"] = [
+                output
+                for output in cell["outputs"]
+                if not (
+                    output.get("output_type") == "stream"
+                    and output.get("name") == "stderr"
+                    and (PROGRESS.search(output.get("text", "")) or not output["text"].strip())
+                )
+            ]
+    return notebook
+
+
 def write_index(pages):
     """A small landing page linking the rendered notebooks."""
     items = "\n".join(
@@ -106,7 +130,7 @@ def main():
     for number, path in enumerate(paths, start=1):
         print(f"[{number}/{len(paths)}] {path.name} ...", end=" ", flush=True)
         start = time.perf_counter()
-        notebook = strip_machine_paths(execute(path))
+        notebook = strip_progress_bars(strip_machine_paths(execute(path)))
         body, _ = exporter.from_notebook_node(notebook)
         page = path.with_suffix(".html").name
         (OUT / page).write_text(body, encoding="utf-8")
