@@ -11,10 +11,60 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import seaborn as sns
+from matplotlib import patheffects
 from matplotlib.axes import Axes
 from numpy.typing import ArrayLike
 
 MONTH_LABELS = ["J", "F", "M", "A", "M", "J", "J", "A", "S", "O", "N", "D"]
+
+#: One colour per series, the same in every figure of the course: a learner who has seen the
+#: LSTM in blue and ridge in orange once does not need to read the legend again.
+COLOURS = {
+    "observed": "black",
+    "LSTM": "tab:blue",
+    "ridge": "tab:orange",
+    "climatology": "tab:grey",
+    "GRU": "tab:cyan",
+    "training": "tab:blue",
+    "validation": "tab:red",
+    "test": "tab:orange",
+    "SHAP": "tab:blue",
+    "truth": "black",
+    "causal": "tab:blue",
+    "distractor": "tab:grey",
+    "group": "tab:green",
+    "DeepSHAP": "tab:blue",
+    "exact Shapley": "tab:purple",
+    "permutation": "tab:pink",
+    "winter (DJF)": "tab:blue",
+    "spring (MAM)": "tab:green",
+    "summer (JJA)": "tab:red",
+    "autumn (SON)": "tab:brown",
+}
+
+
+def colour(label: str, default: str = "tab:olive") -> str:
+    """The course's colour for a series (``COLOURS``), matched by the label's first word too."""
+    label = str(label)
+    if label in COLOURS:
+        return COLOURS[label]
+    first = label.split(" ")[0].split(",")[0]
+    return COLOURS.get(first, default)
+
+
+def symmetric_limit(values: ArrayLike, percentile: float = 98.0) -> float:
+    """A colour limit for signed values that one extreme cell cannot wash out.
+
+    The ``percentile`` of the absolute values (not the maximum): a colour scale from ``-limit``
+    to ``+limit`` keeps contrast for the bulk of the cells; the few beyond saturate (their
+    numbers are printed in the cells anyway).
+    """
+    finite = np.abs(np.asarray(values, float))
+    finite = finite[np.isfinite(finite)]
+    if finite.size == 0:
+        return 1.0
+    limit = float(np.percentile(finite, percentile))
+    return limit if limit > 0 else float(finite.max() or 1.0)
 
 
 def plot_series(
@@ -66,10 +116,20 @@ def plot_regime(
     month = record.index.month
     for ax, column in zip(axes, columns, strict=True):
         grouped = record[column].groupby(month)
-        ax.fill_between(range(1, 13), grouped.quantile(0.1), grouped.quantile(0.9), alpha=0.25)
-        ax.plot(range(1, 13), grouped.mean(), marker="o")
+        ax.fill_between(
+            range(1, 13),
+            grouped.quantile(0.1),
+            grouped.quantile(0.9),
+            alpha=0.25,
+            color=colour(column, "tab:blue"),
+            label="10–90 % of years",
+        )
+        ax.plot(range(1, 13), grouped.mean(), marker="o", color=colour(column, "tab:blue"),
+                label="mean")
         ax.set_xticks(range(1, 13), MONTH_LABELS)
-        ax.set_title(f"{column} {units.get(column, '')}".strip(), fontsize=10)
+        ax.set_title(column, fontsize=10)
+        ax.set_ylabel(units.get(column, ""))
+    axes[0].legend(fontsize=8, loc="upper left")
     fig.tight_layout()
     return axes
 
@@ -97,8 +157,8 @@ def plot_learning_curves(history: Mapping[str, Sequence[float]], ax: Axes | None
     """Training and validation loss per epoch, with the restored best epoch marked."""
     if ax is None:
         _, ax = plt.subplots(figsize=(7, 3.5))
-    ax.plot(history["loss"], label="training")
-    ax.plot(history["val_loss"], label="validation")
+    ax.plot(history["loss"], label="training", color=COLOURS["training"])
+    ax.plot(history["val_loss"], label="validation", color=COLOURS["validation"])
     ax.axvline(history["best_epoch"] - 1, color="grey", ls="--", label="best (restored)")
     ax.set_yscale("log")
     ax.set_xlabel("epoch")
@@ -125,9 +185,9 @@ def plot_hydrograph(
     """
     if ax is None:
         _, ax = plt.subplots(figsize=(11, 3.5))
-    ax.plot(dates, observed, color="black", lw=1.6, label="observed")
+    ax.plot(dates, observed, color=COLOURS["observed"], lw=1.6, label="observed")
     for label, values in predictions.items():
-        ax.plot(dates, values, lw=1.0, label=label)
+        ax.plot(dates, values, lw=1.0, label=label, color=colour(label))
     ax.set_ylabel("runoff (mm/month)")
     ax.legend(ncol=len(predictions) + 1, fontsize=8)
     if title:
@@ -143,7 +203,7 @@ def plot_scatter(observed: ArrayLike, predictions: Mapping[str, ArrayLike]) -> n
     axes = np.atleast_1d(axes)
     top = max(np.max(observed), *(np.max(v) for v in predictions.values()))
     for ax, (label, values) in zip(axes, predictions.items(), strict=True):
-        ax.scatter(observed, values, s=10, alpha=0.6)
+        ax.scatter(observed, values, s=10, alpha=0.6, color=colour(label))
         ax.plot([0, top], [0, top], color="grey", lw=1)
         ax.set_title(label)
         ax.set_xlabel("observed (mm/month)")
@@ -171,7 +231,13 @@ def plot_monthly_regime_comparison(
         label="observed",
     )
     for label, values in predictions.items():
-        ax.plot(range(1, 13), pd.Series(values).groupby(month).mean(), marker=".", label=label)
+        ax.plot(
+            range(1, 13),
+            pd.Series(values).groupby(month).mean(),
+            marker=".",
+            label=label,
+            color=colour(label),
+        )
     ax.set_xticks(range(1, 13), MONTH_LABELS)
     ax.set_ylabel("mean runoff (mm/month)")
     ax.legend(fontsize=8)
@@ -185,19 +251,32 @@ def plot_heatmap(
     center: float | None = None,
     fmt: str = ".2f",
     ax: Axes | None = None,
+    colorbar_label: str | None = None,
 ) -> Axes:
-    """An annotated heatmap of a small table (e.g. lag x variable or month x variable)."""
+    """An annotated heatmap of a small table (e.g. lag x variable or month x variable).
+
+    With ``center`` given (signed values, e.g. ``center=0`` with ``cmap="RdBu_r"``), the colour
+    scale is symmetric about it with limits at the 98th percentile of the absolute deviations
+    (:func:`symmetric_limit`), so a single extreme cell does not wash out the rest.
+    """
     if ax is None:
-        _, ax = plt.subplots(figsize=(1.0 + 0.75 * table.shape[1], 0.9 + 0.4 * table.shape[0]))
+        _, ax = plt.subplots(
+            figsize=(1.2 + 0.75 * table.shape[1], max(2.6, 0.9 + 0.4 * table.shape[0]))
+        )
+    limits = {}
+    if center is not None:
+        limit = symmetric_limit(table.to_numpy(float) - center)
+        limits = {"vmin": center - limit, "vmax": center + limit}
     sns.heatmap(
         table,
         cmap=cmap,
         center=center,
+        **limits,
         annot=True,
         fmt=fmt,
         annot_kws={"fontsize": 7},
         ax=ax,
-        cbar_kws={"shrink": 0.7},
+        cbar_kws={"shrink": 0.7, **({"label": colorbar_label} if colorbar_label else {})},
     )
     ax.set_title(title)
     return ax
@@ -208,7 +287,7 @@ def plot_importance(
     title: str,
     xlabel: str,
     ax: Axes | None = None,
-    color: str | Sequence[str] = "tab:blue",
+    color: str | Sequence[str] = COLOURS["SHAP"],
 ) -> Axes:
     """Horizontal bars of a pandas Series, largest on top."""
     if ax is None:
@@ -248,7 +327,7 @@ def plot_shares(
     if ax is None:
         height = 0.45 * len(shares) * max(1, len(shares.columns) / 2) + 1
         _, ax = plt.subplots(figsize=(6.5, height))
-    shares.plot.barh(ax=ax, width=0.8)
+    shares.plot.barh(ax=ax, width=0.8, color=[colour(c) for c in shares.columns])
     ax.axvline(0, color="black", lw=0.6)
     ax.set_title(title)
     ax.set_xlabel(xlabel)
@@ -334,14 +413,20 @@ def plot_dependence_by_group(
     order = list(lines.index) if order is None else list(order)
     if ax is None:
         _, ax = plt.subplots(figsize=(6.5, 4))
-    colours = plt.get_cmap("tab10")
+    palette = plt.get_cmap("tab10")
     for k, label in enumerate(order):
         chosen = groups == label
-        ax.scatter(x[chosen], y[chosen], s=14, alpha=0.7, color=colours(k), label=str(label))
+        tint = COLOURS.get(str(label), palette(k))
+        ax.scatter(x[chosen], y[chosen], s=14, alpha=0.45, color=tint, label=str(label))
+    # lines after all points, with a white casing: no line hides under another group's points
+    for k, label in enumerate(order):
+        chosen = groups == label
+        tint = COLOURS.get(str(label), palette(k))
         line = lines.loc[label]
         if np.isfinite(line["slope"]):
             span = np.array([x[chosen].min(), x[chosen].max()])
-            ax.plot(span, line["slope"] * span + line["intercept"], color=colours(k), lw=1.8)
+            ax.plot(span, line["slope"] * span + line["intercept"], color=tint, lw=2.0,
+                    path_effects=[patheffects.withStroke(linewidth=4.0, foreground="white")])
     ax.axhline(0, color="grey", lw=0.8)
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)

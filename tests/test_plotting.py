@@ -66,3 +66,27 @@ def test_plot_shares_normalises_each_column_and_orders_by_the_first():
 def test_plot_shares_refuses_a_column_without_positive_total():
     with pytest.raises(ValueError, match="positive total"):
         plotting.plot_shares(pd.DataFrame({"a": [1.0, -1.0]}), "t")
+
+
+def test_symmetric_limit_ignores_one_extreme_cell():
+    values = np.r_[np.linspace(-1, 1, 99), 50.0]
+    limit = plotting.symmetric_limit(values)
+    assert 0.9 < limit < 2.0  # the bulk decides, not the single 50
+    assert plotting.symmetric_limit([0.0, 0.0]) == 1.0
+
+
+def test_signed_heatmap_uses_symmetric_robust_limits():
+    table = pd.DataFrame(np.r_[np.linspace(-1, 1, 99), 50.0].reshape(10, 10))
+    ax = plotting.plot_heatmap(table, "signed", cmap="RdBu_r", center=0)
+    low, high = ax.collections[0].get_clim()
+    assert np.isclose(low, -high) and high < 5
+
+
+def test_one_colour_per_series_across_figures():
+    assert plotting.colour("LSTM") == plotting.COLOURS["LSTM"]
+    assert plotting.colour("LSTM, seed 1") == plotting.COLOURS["LSTM"]
+    ax = plotting.plot_hydrograph(pd.date_range("2000", periods=3, freq="MS"), [1, 2, 3],
+                                  {"LSTM": [1, 2, 3], "ridge": [2, 2, 2]})
+    colours = {line.get_label(): line.get_color() for line in ax.get_lines()}
+    assert colours["LSTM"] == plotting.COLOURS["LSTM"]
+    assert colours["ridge"] == plotting.COLOURS["ridge"]
