@@ -53,6 +53,7 @@ from helpers.explain.importance import permutation_importance
 from helpers.explain.shapley import shapley_weights, variable_shapley
 from helpers.explain.state import (
     preserved_shap_state,
+    repair_tensorflow,
     restore_shap_state,
     restore_tensorflow_gradients,
     shap_state_snapshot,
@@ -77,6 +78,7 @@ __all__ = [
     "permutation_importance",
     "permutation_shap",
     "preserved_shap_state",
+    "repair_tensorflow",
     "restore_shap_state",
     "restore_tensorflow_gradients",
     "shap_state_snapshot",
