@@ -37,7 +37,12 @@ have the same shape.
 """
 
 from helpers.explain.cache import cached
-from helpers.explain.checks import AdditivityError, UnsupportedOpError, additivity_error
+from helpers.explain.checks import (
+    AdditivityError,
+    DeepShapFailure,
+    UnsupportedOpError,
+    additivity_error,
+)
 from helpers.explain.crosschecks import gradient_shap, permutation_shap
 from helpers.explain.deep import deep_shap, training_background
 from helpers.explain.explanation import (
@@ -48,7 +53,7 @@ from helpers.explain.explanation import (
     lagged_feature_names,
     variable_importance,
 )
-from helpers.explain.graph import graph_op_types, ops_without_shap_rule
+from helpers.explain.graph import graph_op_types, layers_using_ops, ops_without_shap_rule
 from helpers.explain.importance import permutation_importance
 from helpers.explain.shapley import shapley_weights, variable_shapley
 from helpers.explain.state import (
@@ -63,6 +68,7 @@ from helpers.explain.twin import unrolled_twin
 
 __all__ = [
     "AdditivityError",
+    "DeepShapFailure",
     "UnsupportedOpError",
     "additivity_error",
     "by_lag",
@@ -74,6 +80,7 @@ __all__ = [
     "graph_op_types",
     "in_target_units",
     "lagged_feature_names",
+    "layers_using_ops",
     "ops_without_shap_rule",
     "permutation_importance",
     "permutation_shap",

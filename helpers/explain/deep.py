@@ -16,12 +16,20 @@ from collections.abc import Sequence
 import keras
 import numpy as np
 import shap
+import tensorflow as tf
 from numpy.typing import ArrayLike
 
-from helpers.explain.checks import UnsupportedOpError, check_additivity, checked_inputs
+from helpers.explain import internals
+from helpers.explain.checks import (
+    MODEL_AGNOSTIC_ROUTES,
+    DeepShapFailure,
+    UnsupportedOpError,
+    check_additivity,
+    checked_inputs,
+)
 from helpers.explain.explanation import window_explanation
-from helpers.explain.graph import ops_without_shap_rule
-from helpers.explain.state import linear_op_rules, preserved_shap_state
+from helpers.explain.graph import layers_using_ops, ops_without_shap_rule
+from helpers.explain.state import OPS_WITH_UNFIT_SHAP_RULE, linear_op_rules, preserved_shap_state
 from helpers.explain.twin import unrolled_twin
 
 
@@ -69,6 +77,7 @@ def deep_shap(
     background: ArrayLike,
     feature_names: Sequence[str] | None = None,
     tolerance: float = 1e-5,
+    output: int | None = None,
 ) -> shap.Explanation:
     """Exact DeepSHAP values for a Keras recurrent model (the fix for DeepExplainer's crash).
 
@@ -80,7 +89,9 @@ def deep_shap(
     Parameters
     ----------
     model : keras.Model
-        Sequential or functional model, input ``(batch, window, n_features)``, one output.
+        Sequential or functional model (nested models allowed), one input ``(batch, window,
+        n_features)``; the window length may be undefined (``keras.Input((None, 9))``): X fixes
+        it.
     X : array of shape (n, window, n_features)
         The windows to explain (e.g. the test set).
     background : array of shape (m, window, n_features)
@@ -90,6 +101,9 @@ def deep_shap(
         The n_features variable names (default ``x0, x1, ...``).
     tolerance : float
         Largest allowed additivity error (see :func:`additivity_error`).
+    output : int, optional
+        For a model with several output values per window (``Dense(2)``, several heads): which
+        one to explain, counting the outputs flattened in order. Required for such models.
 
     Returns
     -------
@@ -101,27 +115,67 @@ def deep_shap(
     Raises
     ------
     ValueError, TypeError
-        Wrong shapes, non-finite values, background overlapping X, several outputs.
+        Wrong shapes, non-finite values, background overlapping X, several outputs and no
+        ``output``, several inputs, subclassed models.
     UnsupportedOpError
-        If the twin uses an op shap has no rule for (names the op and the model-agnostic routes).
+        If the twin uses an op shap has no exact rule for (names the Keras layers and the ops,
+        and the model-agnostic routes).
     AdditivityError
         If the additivity error exceeds ``tolerance``.
     """
-    X, background, names = checked_inputs(model, X, background, feature_names)
-    twin = unrolled_twin(model, check_windows=X[:16])
+    X, background, names = checked_inputs(model, X, background, feature_names, output)
+    target = model if output is None else selected_output(model, output)
+    twin = unrolled_twin(target, check_windows=X[:16], window_shape=X.shape[1:])
+    values, base_value = _shap_route(twin, X, background)
+    explanation = window_explanation(values, np.full(len(X), base_value), X, names)
+    check_additivity(explanation, target, tolerance, "deep_shap")
+    return explanation
 
+
+def selected_output(model: keras.Model, output: int) -> keras.Model:
+    """A model giving only value ``output`` of ``model``'s outputs (flattened in order)."""
+    if not internals.is_sequential_or_functional(model):
+        raise TypeError(
+            f"Cannot pick one output of the subclassed model {type(model).__name__}; return "
+            "that output alone from its call(), or use a model-agnostic route: "
+            + MODEL_AGNOSTIC_ROUTES + "."
+        )
+    outputs = [keras.layers.Flatten()(tensor) for tensor in tf.nest.flatten(model.outputs)]
+    values = outputs[0] if len(outputs) == 1 else keras.layers.Concatenate()(outputs)
+    return keras.Model(model.inputs, values[:, output : output + 1])
+
+
+def _shap_route(
+    model_or_twin: keras.Model, X: np.ndarray, background: np.ndarray, output: int = 0
+) -> tuple[np.ndarray, float]:
+    """shap.DeepExplainer on a loop-free model: values (n, window, n_features) and base value.
+
+    Checks first that every op on the input-output path has an exact rule (with the extra rules
+    of :func:`linear_op_rules`); refuses with :class:`UnsupportedOpError` naming the Keras
+    layers otherwise. A failure inside shap is reported as :class:`DeepShapFailure` (with
+    shap's error attached), never raw. ``output`` picks one output of a model with several.
+    """
+    window_shape = X.shape[1:]
     with preserved_shap_state(), linear_op_rules(), warnings.catch_warnings():
         # Keras warns that shap passes the input as a one-element list; harmless.
         warnings.filterwarnings("ignore", message="The structure of `inputs`")
-        missing = ops_without_shap_rule(twin)
+        missing = ops_without_shap_rule(model_or_twin, window_shape)
         if missing:
-            raise UnsupportedOpError(missing)
-        explainer = shap.DeepExplainer(twin, background)
-        # shap's own check allows an error of 1e-2; ours below is stricter
-        values = explainer.shap_values(X, check_additivity=False)
-        base_value = float(np.asarray(explainer.expected_value).reshape(-1)[0])
-
-    values = np.asarray(values).reshape(X.shape)  # shap adds an output axis: (n, w, f, 1)
-    explanation = window_explanation(values, np.full(len(X), base_value), X, names)
-    check_additivity(explanation, model, tolerance, "deep_shap")
-    return explanation
+            layers = layers_using_ops(model_or_twin, missing, window_shape)
+            reasons = {op: OPS_WITH_UNFIT_SHAP_RULE.get(op) for op in missing}
+            raise UnsupportedOpError(missing, layers, {k: v for k, v in reasons.items() if v})
+        try:
+            explainer = shap.DeepExplainer(model_or_twin, background)
+            # shap's own check allows an error of 1e-2; the caller's check is stricter
+            values = explainer.shap_values(X, check_additivity=False)
+        except Exception as error:
+            cause = f"{type(error).__name__}: {error}".strip().splitlines()[-1].strip()
+            raise DeepShapFailure(
+                f"shap.DeepExplainer failed on this model ({cause}). DeepSHAP cannot explain it "
+                "here; use a model-agnostic route instead: " + MODEL_AGNOSTIC_ROUTES + "."
+            ) from error
+        base_value = float(np.asarray(explainer.expected_value).reshape(-1)[output])
+    values = np.asarray(values)
+    if values.ndim == X.ndim + 1:  # shap adds an output axis: (n, w, f, n_outputs)
+        values = values[..., output]
+    return values.reshape(X.shape), base_value

@@ -27,6 +27,7 @@ PRIVATE_ATTRIBUTES = (
     ("shap.explainers._deep.deep_tf", "op_handlers"),
     ("shap.explainers._deep.deep_tf", "passthrough"),
     ("shap.explainers._deep.deep_tf", "break_dependence"),
+    ("shap.explainers._deep.deep_tf", "nonlinearity_1d"),
     ("shap.explainers._deep.deep_tf", "TFDeep.custom_grad"),
     # sets the explainer's ``orig_grads`` (the gradient functions it swapped out), read by
     # swapped_out_gradient()
@@ -71,6 +72,11 @@ def shap_rules() -> dict:
 def passthrough_rule() -> Callable:
     """shap's rule that uses the ordinary gradient (exact for linear ops)."""
     return deep_tf.passthrough
+
+
+def elementwise_rule() -> Callable:
+    """shap's rescale rule for a one-input element-wise op: (f(x) - f(r)) / (x - r)."""
+    return deep_tf.nonlinearity_1d(0)
 
 
 def break_dependence_rule() -> Callable:

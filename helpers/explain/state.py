@@ -25,6 +25,19 @@ from helpers.explain import internals
 #: registered in case another version or a custom cell uses it.
 LINEAR_OPS_WITHOUT_SHAP_RULE = ("Split", "SplitV")
 
+#: One-input element-wise nonlinearities that shap has no rule for; shap's rescale rule for such
+#: ops ((f(x) - f(r)) / (x - r), as for ``Relu`` or ``Sigmoid``) is exact for them too. ``Relu6``
+#: is Keras 3's ``hard_sigmoid`` (the LSTM/GRU option ``recurrent_activation="hard_sigmoid"``)
+#: and ``relu6``; ``LeakyRelu`` is ``keras.layers.LeakyReLU``.
+ELEMENTWISE_OPS_WITHOUT_SHAP_RULE = ("Relu6", "LeakyRelu")
+
+#: Ops that shap has a rule for that does not fit them, with the reason (named in refusals).
+#: shap treats ``Max`` as element-wise, but it is a reduction (``GlobalMaxPooling1D``,
+#: ``keras.ops.max``): its rule fails with a shape error.
+OPS_WITH_UNFIT_SHAP_RULE = {
+    "Max": "shap's rule treats Max as element-wise, but it is a reduction over time or features",
+}
+
 #: Ops that shap puts into TensorFlow's gradient registry by itself (besides ``shap_<op>``).
 _SHAP_PREREGISTERED_OPS = ("TensorListReserve",)
 
@@ -188,16 +201,26 @@ def require_healthy_tensorflow() -> None:
 
 @contextlib.contextmanager
 def linear_op_rules() -> Iterator[None]:
-    """Context manager: shap's ``passthrough`` rule for ``Split``/``SplitV`` while inside.
+    """Context manager: rules for the exact ops shap lacks, while inside.
 
-    For a linear op, DeepLIFT's multiplier equals the ordinary gradient, which is exactly what
-    ``passthrough`` uses. shap's rule table is put back as it was on leaving, also on failure.
+    shap's ``passthrough`` rule for the linear ``Split``/``SplitV`` (and ``AddV2``, which shap
+    < 0.45 lacks): for a linear op, DeepLIFT's multiplier equals the ordinary gradient, which is
+    exactly what ``passthrough`` uses. shap's rescale rule for the element-wise nonlinearities of
+    :data:`ELEMENTWISE_OPS_WITHOUT_SHAP_RULE`. The ops of :data:`OPS_WITH_UNFIT_SHAP_RULE` lose
+    their rule, so that they are reported instead of failing inside shap. shap's rule table is
+    put back as it was on leaving, also on failure.
     """
     rules = internals.shap_rules()
     saved = dict(rules)
     try:
+        for op_type in (*LINEAR_OPS_WITHOUT_SHAP_RULE, "AddV2"):
+            rules.setdefault(op_type, internals.passthrough_rule())
         for op_type in LINEAR_OPS_WITHOUT_SHAP_RULE:
             rules[op_type] = internals.passthrough_rule()
+        for op_type in ELEMENTWISE_OPS_WITHOUT_SHAP_RULE:
+            rules.setdefault(op_type, internals.elementwise_rule())
+        for op_type in OPS_WITH_UNFIT_SHAP_RULE:
+            rules.pop(op_type, None)
         yield
     finally:
         rules.clear()
