@@ -124,24 +124,41 @@ def deep_shap(
         If the additivity error exceeds ``tolerance``.
     """
     X, background, names = checked_inputs(model, X, background, feature_names, output)
-    target = model if output is None else selected_output(model, output)
-    twin = unrolled_twin(target, check_windows=X[:16], window_shape=X.shape[1:])
-    values, base_value = _shap_route(twin, X, background)
+    if output is None:
+        explained, target = model, model
+    else:  # one output tensor (n, outputs) for shap; the chosen value alone for the check
+        explained, target = _outputs_as_one_tensor(model), selected_output(model, output)
+    twin = unrolled_twin(explained, check_windows=X[:16], window_shape=X.shape[1:])
+    values, base_value = _shap_route(twin, X, background, output or 0)
     explanation = window_explanation(values, np.full(len(X), base_value), X, names)
     check_additivity(explanation, target, tolerance, "deep_shap")
     return explanation
 
 
-def selected_output(model: keras.Model, output: int) -> keras.Model:
-    """A model giving only value ``output`` of ``model``'s outputs (flattened in order)."""
+def _flat_outputs(model: keras.Model) -> list:
     if not internals.is_sequential_or_functional(model):
         raise TypeError(
             f"Cannot pick one output of the subclassed model {type(model).__name__}; return "
             "that output alone from its call(), or use a model-agnostic route: "
             + MODEL_AGNOSTIC_ROUTES + "."
         )
-    outputs = [keras.layers.Flatten()(tensor) for tensor in tf.nest.flatten(model.outputs)]
-    values = outputs[0] if len(outputs) == 1 else keras.layers.Concatenate()(outputs)
+    return [keras.layers.Flatten()(tensor) for tensor in tf.nest.flatten(model.outputs)]
+
+
+def _outputs_as_one_tensor(model: keras.Model) -> keras.Model:
+    """The model itself if it has one output tensor (batch, k), else its outputs side by side."""
+    outputs = tf.nest.flatten(model.outputs) if hasattr(model, "outputs") else []
+    if len(outputs) == 1 and len(outputs[0].shape) == 2:
+        return model
+    flat = _flat_outputs(model)
+    values = flat[0] if len(flat) == 1 else keras.layers.Concatenate()(flat)
+    return keras.Model(model.inputs, values)
+
+
+def selected_output(model: keras.Model, output: int) -> keras.Model:
+    """A model giving only value ``output`` of ``model``'s outputs (flattened in order)."""
+    flat = _flat_outputs(model)
+    values = flat[0] if len(flat) == 1 else keras.layers.Concatenate()(flat)
     return keras.Model(model.inputs, values[:, output : output + 1])
 
 
