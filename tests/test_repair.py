@@ -5,6 +5,7 @@ LSTM *before* the helpers are imported, so the repair cannot rely on any snapsho
 """
 
 import os
+import re
 import subprocess
 import sys
 import textwrap
@@ -70,3 +71,30 @@ def test_repair_after_a_failed_deepexplainer_call_before_the_helpers_were_import
         "repair again: []",
         "gradient explainer works: True",
     ]
+
+
+def readme_repair():
+    """The README's repair call and its helper-free one-liner (right after the error messages)."""
+    text = (paths.REPO_ROOT / "README.md").read_text()
+    intro = text.split("## Quick start")[0]
+    assert "shap_TensorListStack" in intro and "Repair a broken session" in intro
+    call = re.search(r"```python\n(.*?)```", intro, flags=re.S).group(1)
+    one_liner = re.search(r"`(from tensorflow\.python\.eager import [^`]*)`", intro).group(1)
+    return call, one_liner
+
+
+def test_readme_shows_the_repair_right_after_the_error_messages():
+    call, _ = readme_repair()
+    assert "explain.repair_tensorflow()" in call
+
+
+def test_readme_one_liner_repairs_without_the_helpers():
+    _, one_liner = readme_repair()
+    script = BROKEN_THEN_REPAIRED.split("from helpers import explain")[0] + one_liner + "\n" + (
+        "history = fresh_model().fit(X, y, epochs=1, verbose=0)\n"
+        "print('fit after the one-liner: works', np.isfinite(history.history['loss']).all())\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}, timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert done.stdout.splitlines()[-1] == "fit after the one-liner: works True"

@@ -204,7 +204,7 @@ def linear_op_rules() -> Iterator[None]:
     """Context manager: rules for the exact ops shap lacks, while inside.
 
     shap's ``passthrough`` rule for the linear ``Split``/``SplitV`` (and ``AddV2``, which shap
-    < 0.45 lacks): for a linear op, DeepLIFT's multiplier equals the ordinary gradient, which is
+    <= 0.44 lacks): for a linear op, DeepLIFT's multiplier equals the ordinary gradient, which is
     exactly what ``passthrough`` uses. shap's rescale rule for the element-wise nonlinearities of
     :data:`ELEMENTWISE_OPS_WITHOUT_SHAP_RULE`. The ops of :data:`OPS_WITH_UNFIT_SHAP_RULE` lose
     their rule, so that they are reported instead of failing inside shap. shap's rule table is
