@@ -11,7 +11,12 @@ shap has no rule for those, so the lookup fails
 
 The fix: :func:`deep_shap` explains the model's *unrolled twin* (:func:`unrolled_twin`, the
 same layers with ``unroll=True`` and the same weights), gives the linear ``Split`` op shap's
-``passthrough`` rule, and checks that the values add up to the predictions.
+``passthrough`` rule, and checks that the values add up to the predictions. What it cannot
+explain exactly it refuses, naming the Keras layer and the op (:func:`layers_using_ops`).
+
+Repair: a failed ``shap.DeepExplainer`` call of your own leaves TensorFlow patched (a later
+``model.fit`` fails with ``no entry for: shap_DivNoNan``); :func:`repair_tensorflow` puts it
+back, with no snapshot needed. :func:`preserved_shap_state` avoids the damage in the first place.
 
 Cross-checks: :func:`gradient_shap` (expected gradients, approximately additive),
 :func:`permutation_shap` (model-agnostic, slow), :func:`variable_shapley` (exact Shapley values

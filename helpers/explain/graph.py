@@ -9,6 +9,7 @@ its ``TensorList*`` ops, for its unrolled twin only ``Split``.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 
 import keras
 import tensorflow as tf
@@ -202,7 +203,7 @@ def _label(layer: keras.layers.Layer) -> str:
 
 
 def layers_using_ops(
-    model: keras.Model, op_types, window_shape: tuple | None = None
+    model: keras.Model, op_types: Iterable[str], window_shape: tuple | None = None
 ) -> dict[str, list[str]]:
     """For each op type, the Keras layers whose forward pass uses it on the input-output path.
 
