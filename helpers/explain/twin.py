@@ -118,6 +118,8 @@ def unrolled_twin(
     if difference > tolerance:
         raise RuntimeError(
             f"The unrolled twin predicts differently from the model (max difference "
-            f"{difference:.2e} > {tolerance:.0e}); it cannot stand in for it."
+            f"{difference:.2e} > {tolerance:.0e}); it cannot stand in for it. A layer whose "
+            "state is not in its weights or configuration (a custom or stateful layer) can cause "
+            "this. Use a model-agnostic route instead: " + MODEL_AGNOSTIC_ROUTES + "."
         )
     return twin
