@@ -41,27 +41,41 @@ def models():
                             layers.Dense(1)]
 
 
-def build(stack):
+def harder_models():
+    """Models the recipe refuses and deep_shap explains exactly: (name, layers, shape, output)."""
+    layers = keras.layers
+    norm = layers.Normalization()
+    norm.adapt(np.random.default_rng(5).normal(2.0, 3.0, size=(50, WINDOW, FEATURES)))
+    yield "adapted Normalization", [norm, layers.LSTM(4), layers.Dense(1)], None, None
+    inner = keras.Sequential([keras.Input((WINDOW, FEATURES)), layers.LSTM(4), layers.Dense(3)])
+    yield "nested Sequential", [inner, layers.Dense(1)], None, None
+    yield "Dense(2), output=1", [layers.LSTM(4), layers.Dense(2)], None, 1
+    yield "Input((None, n))", [layers.LSTM(4), layers.Dense(1)], (None, FEATURES), None
+    hard = layers.LSTM(4, recurrent_activation="hard_sigmoid")
+    yield "hard_sigmoid", [hard, layers.Dense(1)], None, None
+
+
+def build(stack, shape=None):
     keras.utils.set_random_seed(0)
-    model = keras.Sequential([keras.Input((WINDOW, FEATURES)), *stack])
+    model = keras.Sequential([keras.Input(shape or (WINDOW, FEATURES)), *stack])
     model.compile("adam", "mse")
     return model
 
 
-def route(explain_one) -> dict:
+def route(explain_one, cases=None) -> dict:
     errors, start = [], time.perf_counter()
-    for name, stack in models():
-        model = build(stack)
+    for name, stack, shape, output in cases or ((*case, None, None) for case in models()):
+        model = build(stack, shape)
         rng = np.random.default_rng(1)
         X = rng.normal(size=(10, WINDOW, FEATURES)).astype("float32")
         background = rng.normal(size=(20, WINDOW, FEATURES)).astype("float32")
         try:
-            values, base = explain_one(model, X, background)
+            values, base = explain_one(model, X, background, output)
         except Exception as error:  # noqa: BLE001 - reported in the table
             message = f"{name}: {type(error).__name__}: {str(error).splitlines()[0][:150]}"
             traceback.print_exc(file=sys.stderr)
             return {"works": False, "error": message, "seconds": time.perf_counter() - start}
-        predictions = np.asarray(model(X, training=False)).ravel()
+        predictions = np.asarray(model(X, training=False)).reshape(len(X), -1)[:, output or 0]
         totals = np.asarray(values).reshape(len(X), -1).sum(axis=1) + base
         errors.append(float(np.max(np.abs(totals - predictions))))
     worst = max(errors)
@@ -80,18 +94,20 @@ def main() -> None:
         "shap": shap.__version__,
         "numpy": np.__version__,
     }
-    row["recipe"] = route(namespace["exact_deep_shap"])
+    row["recipe"] = route(lambda model, X, background, output: namespace["exact_deep_shap"](
+        model, X, background))
 
     if keras.__version__.startswith("2."):
         row["deep_shap"] = {"skipped": "the helpers need Keras 3"}
     else:
         from helpers import explain
 
-        def helpers_route(model, X, background):
-            explanation = explain.deep_shap(model, X, background)
+        def helpers_route(model, X, background, output):
+            explanation = explain.deep_shap(model, X, background, output=output)
             return explanation.values, np.asarray(explanation.base_values)
 
         row["deep_shap"] = route(helpers_route)
+        row["deep_shap_harder"] = route(helpers_route, list(harder_models()))
     print(json.dumps(row))
 
 

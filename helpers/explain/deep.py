@@ -192,7 +192,9 @@ def _shap_route(
                 "here; use a model-agnostic route instead: " + MODEL_AGNOSTIC_ROUTES + "."
             ) from error
         base_value = float(np.asarray(explainer.expected_value).reshape(-1)[output])
+    if isinstance(values, list):  # older shap: one array per output
+        values = values[output if len(values) > 1 else 0]
     values = np.asarray(values)
-    if values.ndim == X.ndim + 1:  # shap adds an output axis: (n, w, f, n_outputs)
+    if values.ndim == X.ndim + 1:  # newer shap adds an output axis: (n, w, f, n_outputs)
         values = values[..., output]
     return values.reshape(X.shape), base_value
