@@ -106,7 +106,10 @@ def unrolled_twin(
     window_shape = fixed_window_shape(model, window_shape)
     if model_window_shape(model) == window_shape:
         twin = keras.models.clone_model(model, clone_function=_unrolled_copy)
-    else:  # the model accepts any window length: the twin is built for this one
+    elif isinstance(model, keras.Sequential):  # any window length: the twin is built for this one
+        layers = [_unrolled_copy(layer) for layer in model.layers]
+        twin = keras.Sequential([keras.Input(window_shape), *layers], name=model.name)
+    else:
         inputs = keras.Input(window_shape)
         twin = keras.models.clone_model(model, input_tensors=inputs, clone_function=_unrolled_copy)
     twin.set_weights(model.get_weights())
