@@ -29,8 +29,8 @@ lint: env
 	.venv/bin/ruff check .
 
 ## The recipe and explain.deep_shap on 7 TensorFlow/Keras/shap stacks (Keras 2 included): creates or
-## reuses one environment per stack in .compat/ (about 8 minutes and 10 GB the first time), writes
-## docs/compatibility.md, fails if a route that should work does not.
+## reuses one environment per stack in .compat/ (about 12 minutes and 10 GB the first time, 4 after),
+## writes docs/compatibility.md, fails if a route that should work does not.
 compat: env
 	$(PY) scripts/compat.py
 
