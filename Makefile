@@ -1,5 +1,7 @@
 # The course's commands. `make course` runs the course, `make test` runs the test suite;
-# both set up the virtual environment (.venv, Python 3.12) first.
+# both set up the virtual environment (.venv, Python 3.12) first. `make compat` checks the
+# README's recipe and explain.deep_shap on other TensorFlow/Keras/shap versions (environments in
+# .compat/, one per combination) and writes docs/compatibility.md.
 
 PY := .venv/bin/python
 # Quieter TensorFlow start-up in every notebook kernel and test (C++ info/warning lines).
@@ -8,7 +10,7 @@ export TF_CPP_MIN_LOG_LEVEL := 3
 # between machines, and no oneDNN start-up notice in every notebook.
 export TF_ENABLE_ONEDNN_OPTS := 0
 
-.PHONY: env course test unit lint notebooks lab data benchmark refresh lock clean
+.PHONY: env course test unit lint compat notebooks lab data benchmark refresh lock clean
 
 env:
 	@bash scripts/ensure-env.sh
@@ -25,6 +27,12 @@ test: env
 ## Lint the helpers, tests, scripts, benchmarks and notebooks with ruff (rules: pyproject.toml).
 lint: env
 	.venv/bin/ruff check .
+
+## The recipe and explain.deep_shap on 7 TensorFlow/Keras/shap stacks (Keras 2 included): creates or
+## reuses one environment per stack in .compat/ (about 12 minutes and 10 GB the first time, 4 after),
+## writes docs/compatibility.md, fails if a route that should work does not.
+compat: env
+	$(PY) scripts/compat.py
 
 ## Unit tests only (fast feedback while editing helpers/).
 unit: env

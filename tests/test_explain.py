@@ -4,6 +4,7 @@ Small random-weight models (8 units) and a few dozen windows keep the whole file
 """
 
 import os
+import re
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
@@ -130,7 +131,7 @@ def test_unguarded_failure_leaves_tensorflow_patched_until_restored(lstm):
         with pytest.raises(RuntimeError, match="still patched"):
             explain.gradient_shap(lstm, X, BACKGROUND, nsamples=10)
     finally:
-        explain.restore_tensorflow_gradients()
+        explain.repair_tensorflow()
     assert not explain.tensorflow_gradients_are_patched()
     assert gradient_tape_works(lstm)
 
@@ -267,28 +268,45 @@ def test_subclassed_model_is_refused_with_model_agnostic_route():
     assert explain.additivity_error(explanation, model, X[:2]) <= 1e-5
 
 
-def leaky_relu_model():
+def layer_normalization_model():
     keras.utils.set_random_seed(0)
-    return keras.Sequential([_inp(), L.LSTM(8), L.Dense(4), L.LeakyReLU(), L.Dense(1)])
+    return keras.Sequential([_inp(), L.LSTM(8), L.Dense(4), L.LayerNormalization(), L.Dense(1)])
 
 
 def test_op_without_rule_is_named_before_running():
-    model = leaky_relu_model()
+    model = layer_normalization_model()
     before = state_fingerprint()
-    with pytest.raises(explain.UnsupportedOpError, match="LeakyRelu") as failure:
+    with pytest.raises(explain.UnsupportedOpError, match="LayerNormalization") as failure:
         explain.deep_shap(model, X, BACKGROUND)
-    assert failure.value.op_types == ["LeakyRelu"]
+    named = r"layer_normalization(_\d+)? \(LayerNormalization\)"
+    assert failure.value.op_types and all(
+        len(layers) == 1 and re.fullmatch(named, layers[0])
+        for layers in failure.value.layers.values()
+    )
     assert "variable_shapley" in str(failure.value)
     assert "permutation_shap" in str(failure.value)
     assert state_fingerprint() == before
 
 
+def test_leaky_relu_and_hard_sigmoid_are_exact():
+    """One-input element-wise ops shap has no rule for get its rescale rule (exact for them)."""
+    keras.utils.set_random_seed(0)
+    model = keras.Sequential([
+        _inp(), L.LSTM(8, recurrent_activation="hard_sigmoid"), L.Dense(4), L.LeakyReLU(),
+        L.Dense(1),
+    ])
+    explanation = explain.deep_shap(model, X, BACKGROUND)
+    assert explanation.max_additivity_error <= 1e-5
+
+
 def test_state_is_restored_when_shap_itself_fails(monkeypatch):
     """Skip the pre-check so that shap.DeepExplainer really crashes inside deep_shap."""
-    model = leaky_relu_model()
-    monkeypatch.setattr(explain, "ops_without_shap_rule", lambda model: [])
+    from helpers.explain import deep
+
+    model = layer_normalization_model()
+    monkeypatch.setattr(deep, "ops_without_shap_rule", lambda model, window_shape=None: [])
     before = state_fingerprint()
-    with pytest.raises(Exception, match="LeakyRelu"):
+    with pytest.raises(explain.DeepShapFailure, match="shap.DeepExplainer failed.*no entry for"):
         explain.deep_shap(model, X, BACKGROUND)
     assert state_fingerprint() == before
     assert not explain.tensorflow_gradients_are_patched()

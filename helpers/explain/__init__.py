@@ -14,6 +14,12 @@ same layers with ``unroll=True`` and the same weights), gives the linear ``Split
 ``passthrough`` rule, and checks that the values add up to the predictions. By default it
 computes the same values with a batched engine (``engine``: all window-background pairs at
 once, the time loop kept as a loop), several times faster; ``engine="shap"`` runs shap itself.
+What it cannot explain exactly it refuses, naming the Keras layer and the op
+(:func:`layers_using_ops`).
+
+Repair: a failed ``shap.DeepExplainer`` call of your own leaves TensorFlow patched (a later
+``model.fit`` fails with ``no entry for: shap_DivNoNan``); :func:`repair_tensorflow` puts it
+back, with no snapshot needed. :func:`preserved_shap_state` avoids the damage in the first place.
 
 Cross-checks: :func:`gradient_shap` (expected gradients, approximately additive),
 :func:`permutation_shap` (model-agnostic, slow), :func:`variable_shapley` (exact Shapley values
@@ -42,7 +48,12 @@ have the same shape.
 """
 
 from helpers.explain.cache import cached
-from helpers.explain.checks import AdditivityError, UnsupportedOpError, additivity_error
+from helpers.explain.checks import (
+    AdditivityError,
+    DeepShapFailure,
+    UnsupportedOpError,
+    additivity_error,
+)
 from helpers.explain.crosschecks import gradient_shap, permutation_shap
 from helpers.explain.deep import deep_shap, training_background
 from helpers.explain.explanation import (
@@ -53,11 +64,12 @@ from helpers.explain.explanation import (
     lagged_feature_names,
     variable_importance,
 )
-from helpers.explain.graph import graph_op_types, ops_without_shap_rule
+from helpers.explain.graph import graph_op_types, layers_using_ops, ops_without_shap_rule
 from helpers.explain.importance import permutation_importance
 from helpers.explain.shapley import shapley_weights, variable_shapley
 from helpers.explain.state import (
     preserved_shap_state,
+    repair_tensorflow,
     restore_shap_state,
     restore_tensorflow_gradients,
     shap_state_snapshot,
@@ -67,6 +79,7 @@ from helpers.explain.twin import unrolled_twin
 
 __all__ = [
     "AdditivityError",
+    "DeepShapFailure",
     "UnsupportedOpError",
     "additivity_error",
     "by_lag",
@@ -78,10 +91,12 @@ __all__ = [
     "graph_op_types",
     "in_target_units",
     "lagged_feature_names",
+    "layers_using_ops",
     "ops_without_shap_rule",
     "permutation_importance",
     "permutation_shap",
     "preserved_shap_state",
+    "repair_tensorflow",
     "restore_shap_state",
     "restore_tensorflow_gradients",
     "shap_state_snapshot",

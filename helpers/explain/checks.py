@@ -23,15 +23,35 @@ MODEL_AGNOSTIC_ROUTES = (
 
 
 class UnsupportedOpError(RuntimeError):
-    """The model uses TensorFlow ops for which shap's DeepExplainer has no attribution rule."""
+    """The model uses TensorFlow ops for which shap's DeepExplainer has no (exact) rule.
 
-    def __init__(self, op_types):
+    ``op_types`` lists the ops, ``layers`` maps each op to the Keras layers that use it
+    (``{"SelectV2": ["masking (Masking)", "lstm (LSTM)"]}``), and ``reasons`` holds a note for
+    ops that have a rule in shap that does not fit them.
+    """
+
+    def __init__(self, op_types, layers: dict | None = None, reasons: dict | None = None):
         self.op_types = sorted(op_types)
-        super().__init__(
-            "shap.DeepExplainer has no attribution rule for these TensorFlow op(s) in the "
-            f"model's graph: {', '.join(self.op_types)}. DeepSHAP cannot explain this model "
-            "exactly. Use a model-agnostic route instead: " + MODEL_AGNOSTIC_ROUTES + "."
+        self.layers = {op: list((layers or {}).get(op, [])) for op in self.op_types}
+        by_layer: dict[str, list[str]] = {}
+        for op in self.op_types:
+            for layer in self.layers[op] or ["(layer not found)"]:
+                by_layer.setdefault(layer, []).append(op)
+        where = "; ".join(
+            f"{'' if layer.startswith('(') else 'layer '}{layer}: {', '.join(ops)}"
+            for layer, ops in by_layer.items()
         )
+        notes = "".join(f" {op}: {note}." for op, note in sorted((reasons or {}).items()))
+        super().__init__(
+            "DeepSHAP cannot explain this model exactly: shap.DeepExplainer has no attribution "
+            f"rule for TensorFlow op(s) that these Keras layers use — {where}.{notes} Replace "
+            "the layer if you can, or use a model-agnostic route instead: "
+            + MODEL_AGNOSTIC_ROUTES + "."
+        )
+
+
+class DeepShapFailure(RuntimeError):
+    """shap.DeepExplainer failed on a model that passed every check beforehand."""
 
 
 class AdditivityError(RuntimeError):
@@ -82,16 +102,36 @@ def check_background_is_separate(X: np.ndarray, background: np.ndarray) -> None:
         )
 
 
-def check_single_output(model: keras.Model, window: np.ndarray) -> None:
-    """Refuse models that give more than one number per window (tried on one window)."""
+def output_size(model: keras.Model, window: np.ndarray) -> tuple[int, list[tuple]]:
+    """Number of values the model gives per window (all outputs flattened), and their shapes."""
     outputs = tf.nest.flatten(model(window[None], training=False))
     shapes = [tuple(output.shape) for output in outputs]
-    if sum(math.prod(shape) for shape in shapes) != 1:
+    return sum(math.prod(shape) for shape in shapes), shapes
+
+
+def check_output(model: keras.Model, window: np.ndarray, output: int | None) -> None:
+    """Refuse a model with several output values unless ``output`` picks one (tried on a window)."""
+    size, shapes = output_size(model, window)
+    if output is None:
+        if size != 1:
+            raise ValueError(
+                f"This model gives {size} values per window (output shapes {shapes}), not a "
+                f"single output value. Choose the one to explain with output=k, 0 <= k < {size} "
+                "(outputs flattened in order)."
+            )
+        return
+    if isinstance(output, bool) or not isinstance(output, (int, np.integer)):
+        raise TypeError(f"output must be a whole number; got {output!r}.")
+    if not 0 <= output < size:
         raise ValueError(
-            "Only models with a single output value per window are supported; for one window "
-            f"this model gives output(s) of shape {shapes}. Explain one output at a time, e.g. "
-            "keras.Model(model.inputs, model.outputs[0][:, k:k + 1])."
+            f"output={output} is out of range: this model gives {size} values per window "
+            f"(output shapes {shapes}); choose 0 <= output < {size}."
         )
+
+
+def check_single_output(model: keras.Model, window: np.ndarray) -> None:
+    """Refuse models that give more than one number per window (tried on one window)."""
+    check_output(model, window, None)
 
 
 def check_feature_names(feature_names: Sequence[str] | None, n_features: int) -> list[str]:
@@ -109,16 +149,23 @@ def check_feature_names(feature_names: Sequence[str] | None, n_features: int) ->
 
 
 def checked_inputs(
-    model: keras.Model, X: ArrayLike, background: ArrayLike, feature_names: Sequence[str] | None
+    model: keras.Model,
+    X: ArrayLike,
+    background: ArrayLike,
+    feature_names: Sequence[str] | None,
+    output: int | None = None,
 ) -> tuple[np.ndarray, np.ndarray, list[str]]:
-    """Common checks of every route; returns float32 X, background and the variable names."""
+    """Common checks of every route; returns float32 X, background and the variable names.
+
+    ``output`` picks one of several output values (see :func:`check_output`).
+    """
     if not isinstance(model, keras.Model):
         raise TypeError(f"model must be a keras.Model, got {type(model).__name__}.")
     X = check_windows(X, "X", model_window_shape(model) or (None, None))
     background = check_windows(background, "background", X.shape[1:])
     check_background_is_separate(X, background)
     require_healthy_tensorflow()
-    check_single_output(model, X[0])
+    check_output(model, X[0], output)
     return X, background, check_feature_names(feature_names, X.shape[2])
 
 

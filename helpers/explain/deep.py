@@ -16,13 +16,21 @@ from collections.abc import Sequence
 import keras
 import numpy as np
 import shap
+import tensorflow as tf
 from numpy.typing import ArrayLike
 
-from helpers.explain.checks import UnsupportedOpError, check_additivity, checked_inputs
+from helpers.explain import internals
+from helpers.explain.checks import (
+    MODEL_AGNOSTIC_ROUTES,
+    DeepShapFailure,
+    UnsupportedOpError,
+    check_additivity,
+    checked_inputs,
+)
 from helpers.explain.engine import engine_shap_values, engine_supports
 from helpers.explain.explanation import window_explanation
-from helpers.explain.graph import ops_without_shap_rule
-from helpers.explain.state import linear_op_rules, preserved_shap_state
+from helpers.explain.graph import layers_using_ops, ops_without_shap_rule
+from helpers.explain.state import OPS_WITH_UNFIT_SHAP_RULE, linear_op_rules, preserved_shap_state
 from helpers.explain.twin import unrolled_twin
 
 
@@ -70,6 +78,7 @@ def deep_shap(
     background: ArrayLike,
     feature_names: Sequence[str] | None = None,
     tolerance: float = 1e-5,
+    output: int | None = None,
     engine: str = "batched",
     memory_budget_mb: float = 256,
 ) -> shap.Explanation:
@@ -82,26 +91,31 @@ def deep_shap(
       the twin, one window at a time. TensorFlow's and shap's global state is restored
       afterwards, also when something fails.
     - ``"batched"`` (default): the same rules computed by :mod:`helpers.explain.engine` for all
-      (window, background) pairs at once, with the time loop kept as a loop — 5-10 times
-      faster, and memory no longer grows with the window. Models with a layer the engine does
-      not cover go to the ``"shap"`` engine by themselves; ``explanation.engine`` says which
-      engine ran, and ``explanation.engine_note`` why the batched one did not.
+      (window, background) pairs at once, with the time loop kept as a loop: several times
+      faster once traced, and memory no longer grows with the window. Models with a layer the
+      engine does not cover go to the ``"shap"`` engine by themselves; ``explanation.engine``
+      says which engine ran, and ``explanation.engine_note`` why the batched one did not.
 
     Either way the values are checked to add up to the model's predictions.
 
     Parameters
     ----------
     model : keras.Model
-        Sequential or functional model, input ``(batch, window, n_features)``, one output.
+        Sequential or functional model (nested models allowed), one input ``(batch, window,
+        n_features)``; the window length may be undefined (``keras.Input((None, 9))``): X fixes
+        it.
     X : array of shape (n, window, n_features)
         The windows to explain (e.g. the test set).
     background : array of shape (m, window, n_features)
-        Reference windows, none of them in X, usually from the training period (about 100;
-        cost is linear in m). See :func:`training_background`.
+        Reference windows from the training period, none of them in X (about 100; cost is
+        linear in m). See :func:`training_background`.
     feature_names : list of str, optional
         The n_features variable names (default ``x0, x1, ...``).
     tolerance : float
         Largest allowed additivity error (see :func:`additivity_error`).
+    output : int, optional
+        For a model with several output values per window (``Dense(2)``, several heads): which
+        one to explain, counting the outputs flattened in order. Required for such models.
     engine : {"batched", "shap"}
         Which engine computes the values (see above).
     memory_budget_mb : float
@@ -118,43 +132,109 @@ def deep_shap(
     Raises
     ------
     ValueError, TypeError
-        Wrong shapes, non-finite values, background overlapping X, several outputs, an unknown
-        engine.
+        Wrong shapes, non-finite values, background overlapping X, several outputs and no
+        ``output``, several inputs, subclassed models, an unknown engine.
     UnsupportedOpError
-        If the twin uses an op shap has no rule for (names the op and the model-agnostic routes).
+        If the twin uses an op shap has no exact rule for (names the Keras layers and the ops,
+        and the model-agnostic routes).
     AdditivityError
         If the additivity error exceeds ``tolerance``.
     """
     if engine not in ("batched", "shap"):
         raise ValueError(f"engine must be 'batched' or 'shap'; got {engine!r}.")
-    X, background, names = checked_inputs(model, X, background, feature_names)
-    note = engine_supports(model) if engine == "batched" else "engine='shap' was asked for"
+    X, background, names = checked_inputs(model, X, background, feature_names, output)
+    if output is None:
+        explained, target = model, model
+    else:  # one output tensor (n, outputs) for shap; the chosen value alone for the check
+        explained, target = _outputs_as_one_tensor(model), selected_output(model, output)
+    note = _batched_engine_refusal(target) if engine == "batched" else "engine='shap' was asked"
     if note is None:
         values, base_value = engine_shap_values(
-            model, X, background, memory_budget_mb=memory_budget_mb, tolerance=tolerance
+            target, X, background, memory_budget_mb=memory_budget_mb, tolerance=tolerance
         )
     else:
-        values, base_value = _shap_on_unrolled_twin(model, X, background)
+        twin = unrolled_twin(explained, check_windows=X[:16], window_shape=X.shape[1:])
+        values, base_value = _shap_route(twin, X, background, output or 0)
     explanation = window_explanation(values, np.full(len(X), base_value), X, names)
     explanation.engine = "batched" if note is None else "shap"
     explanation.engine_note = note
-    check_additivity(explanation, model, tolerance, "deep_shap")
+    check_additivity(explanation, target, tolerance, "deep_shap")
     return explanation
 
 
-def _shap_on_unrolled_twin(
-    model: keras.Model, X: np.ndarray, background: np.ndarray
+def _batched_engine_refusal(model: keras.Model) -> str | None:
+    """None if the batched engine covers ``model``, else why not (shap's engine takes over).
+
+    The batched engine reads the model layer by layer; on a Keras release whose internals it
+    does not know, reading may fail in other ways than a refusal: shap's engine, slower but
+    general, then takes over as well.
+    """
+    try:
+        return engine_supports(model)
+    except Exception as error:  # any failure to read the model means: use shap's engine
+        return f"the batched engine could not read this model ({type(error).__name__}: {error})"
+
+
+def _flat_outputs(model: keras.Model) -> list:
+    if not internals.is_sequential_or_functional(model):
+        raise TypeError(
+            f"Cannot pick one output of the subclassed model {type(model).__name__}; return "
+            "that output alone from its call(), or use a model-agnostic route: "
+            + MODEL_AGNOSTIC_ROUTES + "."
+        )
+    return [keras.layers.Flatten()(tensor) for tensor in tf.nest.flatten(model.outputs)]
+
+
+def _outputs_as_one_tensor(model: keras.Model) -> keras.Model:
+    """The model itself if it has one output tensor (batch, k), else its outputs side by side."""
+    outputs = tf.nest.flatten(model.outputs) if hasattr(model, "outputs") else []
+    if len(outputs) == 1 and len(outputs[0].shape) == 2:
+        return model
+    flat = _flat_outputs(model)
+    values = flat[0] if len(flat) == 1 else keras.layers.Concatenate()(flat)
+    return keras.Model(model.inputs, values)
+
+
+def selected_output(model: keras.Model, output: int) -> keras.Model:
+    """A model giving only value ``output`` of ``model``'s outputs (flattened in order)."""
+    flat = _flat_outputs(model)
+    values = flat[0] if len(flat) == 1 else keras.layers.Concatenate()(flat)
+    return keras.Model(model.inputs, values[:, output : output + 1])
+
+
+def _shap_route(
+    model_or_twin: keras.Model, X: np.ndarray, background: np.ndarray, output: int = 0
 ) -> tuple[np.ndarray, float]:
-    """shap.DeepExplainer on the model's unrolled twin: values (n, window, n_features), base."""
-    twin = unrolled_twin(model, check_windows=X[:16])
+    """shap.DeepExplainer on a loop-free model: values (n, window, n_features) and base value.
+
+    Checks first that every op on the input-output path has an exact rule (with the extra rules
+    of :func:`linear_op_rules`); refuses with :class:`UnsupportedOpError` naming the Keras
+    layers otherwise. A failure inside shap is reported as :class:`DeepShapFailure` (with
+    shap's error attached), never raw. ``output`` picks one output of a model with several.
+    """
+    window_shape = X.shape[1:]
     with preserved_shap_state(), linear_op_rules(), warnings.catch_warnings():
         # Keras warns that shap passes the input as a one-element list; harmless.
         warnings.filterwarnings("ignore", message="The structure of `inputs`")
-        missing = ops_without_shap_rule(twin)
+        missing = ops_without_shap_rule(model_or_twin, window_shape)
         if missing:
-            raise UnsupportedOpError(missing)
-        explainer = shap.DeepExplainer(twin, background)
-        # shap's own check allows an error of 1e-2; deep_shap's is stricter
-        values = explainer.shap_values(X, check_additivity=False)
-        base_value = float(np.asarray(explainer.expected_value).reshape(-1)[0])
-    return np.asarray(values).reshape(X.shape), base_value  # shap adds an output axis
+            layers = layers_using_ops(model_or_twin, missing, window_shape)
+            reasons = {op: OPS_WITH_UNFIT_SHAP_RULE.get(op) for op in missing}
+            raise UnsupportedOpError(missing, layers, {k: v for k, v in reasons.items() if v})
+        try:
+            explainer = shap.DeepExplainer(model_or_twin, background)
+            # shap's own check allows an error of 1e-2; the caller's check is stricter
+            values = explainer.shap_values(X, check_additivity=False)
+        except Exception as error:
+            cause = f"{type(error).__name__}: {error}".strip().splitlines()[-1].strip()
+            raise DeepShapFailure(
+                f"shap.DeepExplainer failed on this model ({cause}). DeepSHAP cannot explain it "
+                "here; use a model-agnostic route instead: " + MODEL_AGNOSTIC_ROUTES + "."
+            ) from error
+        base_value = float(np.asarray(explainer.expected_value).reshape(-1)[output])
+    if isinstance(values, list):  # older shap: one array per output
+        values = values[output if len(values) > 1 else 0]
+    values = np.asarray(values)
+    if values.ndim == X.ndim + 1:  # newer shap adds an output axis: (n, w, f, n_outputs)
+        values = values[..., output]
+    return values.reshape(X.shape), base_value

@@ -8,6 +8,9 @@ its ``TensorList*`` ops, for its unrolled twin only ``Split``.
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterable
+
 import keras
 import tensorflow as tf
 
@@ -99,17 +102,25 @@ def _nested_function_graphs(op):
     return graphs
 
 
-def _op_types_on_path(sources, targets):
-    """Op types between sources and targets, including inside loop bodies and calls."""
-    types = set()
+def _ops_on_path(sources, targets, scope=""):
+    """(op type, op name) of the ops between sources and targets, loop bodies and calls included.
+
+    An op inside a function body is named after the op that runs the body (whose name carries
+    the Keras layer's name scope), e.g. ``sequential/lstm/while/TensorListStack``.
+    """
     for op in _ops_between(sources, targets):
-        types.add(op.type)
+        name = f"{scope}/{op.name}" if scope else op.name
+        yield op.type, name
         for body in _nested_function_graphs(op):
             # inside a body, values (float) and tensor lists (variant) carry the input;
             # loop counters (int) and weights (resource) do not
             body_sources = [t for t in body.inputs if t.dtype.is_floating or t.dtype == tf.variant]
-            types |= _op_types_on_path(body_sources, body.outputs)
-    return types
+            yield from _ops_on_path(body_sources, body.outputs, name)
+
+
+def _op_types_on_path(sources, targets):
+    """Op types between sources and targets, including inside loop bodies and calls."""
+    return {op_type for op_type, _ in _ops_on_path(sources, targets)}
 
 
 def graph_op_types(model: keras.Model, window_shape: tuple | None = None) -> set[str]:
@@ -153,3 +164,73 @@ def ops_without_shap_rule(model: keras.Model, window_shape: tuple | None = None)
         the loop (``While``, ``TensorList*``); for its unrolled twin only ``Split``.
     """
     return sorted(set(graph_op_types(model, window_shape)) - set(internals.shap_rules()))
+
+
+def _layers_by_name(model: keras.Model) -> dict[str, keras.layers.Layer]:
+    """Every layer of a model by name: nested models' layers and wrapped layers included."""
+    layers = {}
+    stack = list(model.layers)
+    while stack:
+        layer = stack.pop()
+        layers.setdefault(layer.name, layer)
+        stack.extend(getattr(layer, "layers", []) if isinstance(layer, keras.Model) else [])
+        for attribute in ("layer", "forward_layer", "backward_layer"):
+            inner = getattr(layer, attribute, None)
+            if isinstance(inner, keras.layers.Layer):
+                stack.append(inner)
+    return layers
+
+
+def _layer_of(op_name: str, layers: dict, suffixed: bool) -> str | None:
+    """The innermost layer whose name scope an op's name lies in (``lstm`` in ``seq/lstm/x``).
+
+    Keras may make a scope unique with a suffix (layer ``dense`` in scope ``dense_1``, layer
+    ``dense_1`` in ``dense_1_2``); ``suffixed`` says whether it did (seen on the model's scope).
+    """
+    found = None
+    for part in op_name.split("/")[:-1]:
+        candidate = re.sub(r"_\d+$", "", part) if suffixed else part
+        if candidate in layers:
+            found = candidate
+    return found
+
+
+def _label(layer: keras.layers.Layer) -> str:
+    """``"dense (Dense, activation swish)"``: a layer's name, class and non-linear activation."""
+    activation = getattr(getattr(layer, "activation", None), "__name__", "linear")
+    extra = "" if activation == "linear" else f", activation {activation}"
+    return f"{layer.name} ({type(layer).__name__}{extra})"
+
+
+def layers_using_ops(
+    model: keras.Model, op_types: Iterable[str], window_shape: tuple | None = None
+) -> dict[str, list[str]]:
+    """For each op type, the Keras layers whose forward pass uses it on the input-output path.
+
+    Parameters
+    ----------
+    model : keras.Model
+        A model taking windows of shape ``(batch, window, n_features)``.
+    op_types : iterable of str
+        Op types to look for, e.g. ``["SelectV2"]``.
+    window_shape : tuple of int, optional
+        ``(window, n_features)``; read from ``model.input_shape`` if omitted.
+
+    Returns
+    -------
+    dict
+        ``op type -> ["masking (Masking)", "lstm (LSTM)"]`` (layers named with their class);
+        an op outside any layer's name scope (e.g. mask propagation between layers) is listed as
+        ``"(outside any layer)"``.
+    """
+    wanted = set(op_types)
+    layers = _layers_by_name(model)
+    graph = _trace_forward_pass(model, fixed_window_shape(model, window_shape))
+    found: dict[str, set[str]] = {op_type: set() for op_type in wanted}
+    on_path = list(_ops_on_path([graph.inputs[0]], graph.outputs))
+    suffixed = any(name.split("/")[0] != model.name for _, name in on_path if "/" in name)
+    for op_type, name in on_path:
+        if op_type in wanted:
+            layer = _layer_of(name, layers, suffixed)
+            found[op_type].add("(outside any layer)" if layer is None else _label(layers[layer]))
+    return {op_type: sorted(names) for op_type, names in found.items()}

@@ -27,7 +27,11 @@ PRIVATE_ATTRIBUTES = (
     ("shap.explainers._deep.deep_tf", "op_handlers"),
     ("shap.explainers._deep.deep_tf", "passthrough"),
     ("shap.explainers._deep.deep_tf", "break_dependence"),
+    ("shap.explainers._deep.deep_tf", "nonlinearity_1d"),
     ("shap.explainers._deep.deep_tf", "TFDeep.custom_grad"),
+    # sets the explainer's ``orig_grads`` (the gradient functions it swapped out), read by
+    # swapped_out_gradient()
+    ("shap.explainers._deep.deep_tf", "TFDeep.execute_with_overridden_gradients"),
     ("keras.src.models.functional", "Functional"),
     ("keras.src.layers.convolutional.conv1d", "Conv1D._compute_causal_padding"),
 )
@@ -73,6 +77,11 @@ def passthrough_rule() -> Callable:
     return deep_tf.passthrough
 
 
+def elementwise_rule() -> Callable:
+    """shap's rescale rule for a one-input element-wise op: (f(x) - f(r)) / (x - r)."""
+    return deep_tf.nonlinearity_1d(0)
+
+
 def break_dependence_rule() -> Callable:
     """shap's rule for ops whose output does not depend on input values (``Shape`` etc.)."""
     return deep_tf.break_dependence
@@ -81,6 +90,19 @@ def break_dependence_rule() -> Callable:
 def shap_gradient_function() -> Callable:
     """The gradient function shap swaps into TensorFlow's registry for every op it explains."""
     return deep_tf.TFDeep.custom_grad
+
+
+def swapped_out_gradient(entry: dict, op_type: str) -> Callable | None:
+    """TensorFlow's own gradient function for a registry entry shap swapped, if it can be found.
+
+    shap replaces ``registry[op_type]["type"]`` by the bound method ``explainer.custom_grad`` and
+    keeps the original in ``explainer.orig_grads[op_type]``; the bound method leads back to it.
+    Returns None if the entry was not swapped by shap or the original is not recorded.
+    """
+    function = entry.get("type")
+    if getattr(function, "__func__", None) is not shap_gradient_function():
+        return None
+    return getattr(function.__self__, "orig_grads", {}).get(op_type)
 
 
 def function_graph(graph: Any, name: str) -> Any:

@@ -25,6 +25,19 @@ from helpers.explain import internals
 #: registered in case another version or a custom cell uses it.
 LINEAR_OPS_WITHOUT_SHAP_RULE = ("Split", "SplitV")
 
+#: One-input element-wise nonlinearities that shap has no rule for; shap's rescale rule for such
+#: ops ((f(x) - f(r)) / (x - r), as for ``Relu`` or ``Sigmoid``) is exact for them too. ``Relu6``
+#: is Keras 3's ``hard_sigmoid`` (the LSTM/GRU option ``recurrent_activation="hard_sigmoid"``)
+#: and ``relu6``; ``LeakyRelu`` is ``keras.layers.LeakyReLU``.
+ELEMENTWISE_OPS_WITHOUT_SHAP_RULE = ("Relu6", "LeakyRelu")
+
+#: Ops that shap has a rule for that does not fit them, with the reason (named in refusals).
+#: shap treats ``Max`` as element-wise, but it is a reduction (``GlobalMaxPooling1D``,
+#: ``keras.ops.max``): its rule fails with a shape error.
+OPS_WITH_UNFIT_SHAP_RULE = {
+    "Max": "shap's rule treats Max as element-wise, but it is a reduction over time or features",
+}
+
 #: Ops that shap puts into TensorFlow's gradient registry by itself (besides ``shap_<op>``).
 _SHAP_PREREGISTERED_OPS = ("TensorListReserve",)
 
@@ -118,19 +131,62 @@ def tensorflow_gradients_are_patched() -> bool:
     return False
 
 
-def restore_tensorflow_gradients() -> None:
-    """Undo shap's patches when no snapshot was taken (e.g. after an unguarded failing call).
+def repair_tensorflow() -> list[str]:
+    """Put TensorFlow back after a failed ``shap.DeepExplainer`` call, with no snapshot needed.
 
-    Sets ``execute.record_gradient`` back to TensorFlow's own function and removes the
-    ``shap_<op>`` entries from the gradient registry. Prefer :func:`preserved_shap_state`.
-    A model whose ``fit`` already failed while TensorFlow was patched must be compiled again
-    (``model.compile(...)``) before it can be fitted.
+    The one call to make when your own ``shap.DeepExplainer(model, ...).shap_values(...)`` failed
+    (e.g. with ``no entry for: shap_TensorListStack``) and the session is now broken: a later
+    ``model.fit`` fails with ``LookupError: gradient registry has no entry for: shap_DivNoNan``
+    and ``shap.GradientExplainer`` with ``shap_StridedSlice``. It works also when the failed
+    call happened before the helpers were imported, because it needs no earlier snapshot:
+
+    - sets ``tensorflow.python.eager.execute.record_gradient`` back to TensorFlow's own function;
+    - removes the ``shap_<op>`` entries (and shap's placeholder ``TensorListReserve`` entry)
+      from TensorFlow's gradient registry;
+    - gives every op whose gradient function shap swapped out (normally restored by shap even on
+      failure) its original back.
+
+    shap's own rule table is left alone: DeepExplainer does not change it. A model whose
+    ``fit`` already failed while TensorFlow was patched must be compiled again
+    (``model.compile(...)``) before it can be fitted; a fresh model trains right away.
+
+    Returns
+    -------
+    list of str
+        What was repaired (empty if nothing was patched).
+
+    Examples
+    --------
+    >>> from helpers import explain
+    >>> explain.repair_tensorflow()   # after a failed DeepExplainer call
+    []
     """
-    internals.set_record_gradient(internals.original_record_gradient())
+    repaired = []
+    if internals.record_gradient() is not internals.original_record_gradient():
+        internals.set_record_gradient(internals.original_record_gradient())
+        repaired.append("execute.record_gradient")
     registry = internals.gradient_registry()
     for op in list(registry):
+        entry = registry[op]
         if op.startswith("shap_"):
             del registry[op]
+            repaired.append(f"removed gradient {op}")
+        elif op in _SHAP_PREREGISTERED_OPS and entry.get("type") is None:
+            del registry[op]
+            repaired.append(f"removed gradient {op}")
+        elif getattr(entry.get("type"), "__func__", None) is internals.shap_gradient_function():
+            original = internals.swapped_out_gradient(entry, op)
+            if original is None:  # TensorFlow has no gradient function to give back
+                del registry[op]
+            else:
+                entry["type"] = original
+            repaired.append(f"restored gradient {op}")
+    return repaired
+
+
+def restore_tensorflow_gradients() -> None:
+    """Former name of :func:`repair_tensorflow` (kept so that existing code runs)."""
+    repair_tensorflow()
 
 
 def require_healthy_tensorflow() -> None:
@@ -138,24 +194,33 @@ def require_healthy_tensorflow() -> None:
     if tensorflow_gradients_are_patched():
         raise RuntimeError(
             "TensorFlow's gradient recording is still patched by an earlier, failed "
-            "shap.DeepExplainer call in this process. Call "
-            "helpers.explain.restore_tensorflow_gradients() (and next time wrap such calls in "
-            "`with helpers.explain.preserved_shap_state():`)."
+            "shap.DeepExplainer call in this process. Call helpers.explain.repair_tensorflow() "
+            "(and next time wrap such calls in `with helpers.explain.preserved_shap_state():`)."
         )
 
 
 @contextlib.contextmanager
 def linear_op_rules() -> Iterator[None]:
-    """Context manager: shap's ``passthrough`` rule for ``Split``/``SplitV`` while inside.
+    """Context manager: rules for the exact ops shap lacks, while inside.
 
-    For a linear op, DeepLIFT's multiplier equals the ordinary gradient, which is exactly what
-    ``passthrough`` uses. shap's rule table is put back as it was on leaving, also on failure.
+    shap's ``passthrough`` rule for the linear ``Split``/``SplitV`` (and ``AddV2``, which shap
+    <= 0.44 lacks): for a linear op, DeepLIFT's multiplier equals the ordinary gradient, which is
+    exactly what ``passthrough`` uses. shap's rescale rule for the element-wise nonlinearities of
+    :data:`ELEMENTWISE_OPS_WITHOUT_SHAP_RULE`. The ops of :data:`OPS_WITH_UNFIT_SHAP_RULE` lose
+    their rule, so that they are reported instead of failing inside shap. shap's rule table is
+    put back as it was on leaving, also on failure.
     """
     rules = internals.shap_rules()
     saved = dict(rules)
     try:
+        for op_type in (*LINEAR_OPS_WITHOUT_SHAP_RULE, "AddV2"):
+            rules.setdefault(op_type, internals.passthrough_rule())
         for op_type in LINEAR_OPS_WITHOUT_SHAP_RULE:
             rules[op_type] = internals.passthrough_rule()
+        for op_type in ELEMENTWISE_OPS_WITHOUT_SHAP_RULE:
+            rules.setdefault(op_type, internals.elementwise_rule())
+        for op_type in OPS_WITH_UNFIT_SHAP_RULE:
+            rules.pop(op_type, None)
         yield
     finally:
         rules.clear()

@@ -13,12 +13,18 @@ from numpy.typing import ArrayLike
 
 from helpers.explain import internals
 from helpers.explain.checks import MODEL_AGNOSTIC_ROUTES
-from helpers.explain.graph import fixed_window_shape
+from helpers.explain.graph import fixed_window_shape, model_window_shape
 from helpers.explain.prediction import predict
 
 
 def _unrolled_copy(layer: keras.layers.Layer) -> keras.layers.Layer:
-    """A new layer like ``layer``, with ``unroll=True`` if it is (or wraps) a recurrent layer."""
+    """A new layer like ``layer``, with ``unroll=True`` if it is (or wraps) a recurrent layer.
+
+    A nested Sequential or functional model is copied the same way, layer by layer (Keras's
+    ``clone_model`` does not recurse into nested models by itself in every Keras 3 version).
+    """
+    if isinstance(layer, keras.Model) and internals.is_sequential_or_functional(layer):
+        return keras.models.clone_model(layer, clone_function=_unrolled_copy)
     config = layer.get_config()
     if isinstance(layer, keras.layers.RNN):
         config["unroll"] = True
@@ -28,12 +34,35 @@ def _unrolled_copy(layer: keras.layers.Layer) -> keras.layers.Layer:
     return layer.__class__.from_config(config)
 
 
+def _all_layers(model: keras.Model):
+    """Every layer of a model, nested models' layers included."""
+    for layer in model.layers:
+        yield layer
+        if isinstance(layer, keras.Model):
+            yield from _all_layers(layer)
+
+
+def _finalize_states(model: keras.Model) -> None:
+    """Recompute state derived from weights (an adapted ``Normalization``'s mean and variance).
+
+    ``set_weights`` restores the adapted statistics as variables, but a ``Normalization`` layer
+    computes with tensors derived from them in ``finalize_state`` (which ``keras.models.
+    load_model`` calls after loading weights, and ``set_weights`` does not).
+    """
+    for layer in _all_layers(model):
+        if callable(getattr(layer, "finalize_state", None)):
+            layer.finalize_state()
+
+
 def _max_prediction_difference(model_a: keras.Model, model_b: keras.Model, windows) -> float:
     return float(np.max(np.abs(predict(model_a, windows) - predict(model_b, windows))))
 
 
 def unrolled_twin(
-    model: keras.Model, check_windows: ArrayLike | None = None, tolerance: float = 1e-5
+    model: keras.Model,
+    check_windows: ArrayLike | None = None,
+    tolerance: float = 1e-5,
+    window_shape: tuple | None = None,
 ) -> keras.Model:
     """Copy a model with every recurrent layer unrolled (``unroll=True``), weights included.
 
@@ -49,6 +78,10 @@ def unrolled_twin(
         Windows on which twin and model must predict the same; random windows if omitted.
     tolerance : float
         Largest allowed absolute difference between the two models' predictions.
+    window_shape : tuple of int, optional
+        ``(window, n_features)`` of the twin's input. Needed when the model was defined with an
+        undefined window length (``keras.Input((None, n_features))``): an unrolled layer must
+        know its number of time steps. Defaults to the model's own input shape.
 
     Returns
     -------
@@ -70,9 +103,17 @@ def unrolled_twin(
             "only Sequential and functional Keras models can be cloned layer by layer. Use a "
             "model-agnostic route instead: " + MODEL_AGNOSTIC_ROUTES + "."
         )
-    window_shape = fixed_window_shape(model)
-    twin = keras.models.clone_model(model, clone_function=_unrolled_copy, recursive=True)
+    window_shape = fixed_window_shape(model, window_shape)
+    if model_window_shape(model) == window_shape:
+        twin = keras.models.clone_model(model, clone_function=_unrolled_copy)
+    elif isinstance(model, keras.Sequential):  # any window length: the twin is built for this one
+        layers = [_unrolled_copy(layer) for layer in model.layers]
+        twin = keras.Sequential([keras.Input(window_shape), *layers], name=model.name)
+    else:
+        inputs = keras.Input(window_shape)
+        twin = keras.models.clone_model(model, input_tensors=inputs, clone_function=_unrolled_copy)
     twin.set_weights(model.get_weights())
+    _finalize_states(twin)
 
     if check_windows is None:
         check_windows = np.random.default_rng(0).normal(size=(8, *window_shape))
@@ -80,6 +121,8 @@ def unrolled_twin(
     if difference > tolerance:
         raise RuntimeError(
             f"The unrolled twin predicts differently from the model (max difference "
-            f"{difference:.2e} > {tolerance:.0e}); it cannot stand in for it."
+            f"{difference:.2e} > {tolerance:.0e}); it cannot stand in for it. A layer whose "
+            "state is not in its weights or configuration (a custom or stateful layer) can cause "
+            "this. Use a model-agnostic route instead: " + MODEL_AGNOSTIC_ROUTES + "."
         )
     return twin

@@ -1,0 +1,225 @@
+"""`make compat`: the README recipe and explain.deep_shap on other TensorFlow/Keras/shap stacks.
+
+Creates (or reuses) one virtual environment per combination in .compat/, with only
+TensorFlow, Keras and shap (and numpy where a pin is needed) installed; the helpers are made
+importable with PYTHONPATH, not installed. Runs scripts/compat_run.py in each (a few tiny seeded
+recurrent models through the README recipe, extracted from README.md at run time, and through
+helpers.explain.deep_shap where the helpers can run) and writes docs/compatibility.md.
+
+A combination's environment is reused while its pins are unchanged (a stamp file records them).
+The course's own stack is the environment running this script
+(`make compat` uses .venv). Environments are created
+up to three at a time (downloads dominate); the runs are one at a time (2 CPU cores).
+
+Exit status 1 if a route that should work failed (the recipe everywhere, deep_shap on Keras 3,
+also on the models only it explains exactly).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+COMPAT = ROOT / ".compat"
+OUTPUT = ROOT / "docs" / "compatibility.md"
+
+#: (name, Python, pins, why this combination is here)
+COMBINATIONS = [
+    ("tf2.15-keras2", "3.11",
+     ["tensorflow-cpu==2.15.1", "keras==2.15.0", "shap==0.44.1", "numpy<2"],
+     "the last Keras 2 stack (tf.keras); shap 0.44 has no AddV2 rule"),
+    ("tf2.16-shap0.46", "3.12",
+     ["tensorflow-cpu==2.16.2", "keras==3.3.3", "shap==0.46.0"],
+     "the first Keras 3 TensorFlow, with the Keras of its release and the oldest shap for it"),
+    ("tf2.17-shap0.47", "3.12",
+     ["tensorflow-cpu==2.17.1", "keras==3.6.0", "shap==0.47.2"],
+     "mid-range Keras 3"),
+    ("tf2.18-shap0.48", "3.12",
+     ["tensorflow-cpu==2.18.1", "keras==3.8.0", "shap==0.48.0"],
+     "TensorFlow 2.18 (numpy 2), shap 0.48"),
+    ("tf2.19-shap0.50", "3.12",
+     ["tensorflow-cpu==2.19.1", "keras==3.10.0", "shap==0.50.0"],
+     "TensorFlow 2.19, shap 0.50"),
+    ("tf2.20-shap0.52", "3.12",
+     ["tensorflow-cpu==2.20.0", "keras==3.12.0", "shap==0.52.0"],
+     "TensorFlow 2.20, shap 0.52"),
+    ("course", "3.12", None,
+     "the course's own pins (requirements.txt): the environment running this script"),
+]
+
+ENVIRONMENT = {
+    **os.environ,
+    "PYTHONPATH": str(ROOT),
+    "TF_CPP_MIN_LOG_LEVEL": "3",
+    "TF_ENABLE_ONEDNN_OPTS": "0",
+    "PIP_DISABLE_PIP_VERSION_CHECK": "1",
+}
+
+
+def find_python(version: str) -> str | None:
+    """An interpreter of `version` ("3.11"): on the PATH, or among pyenv's versions."""
+    def is_version(candidate):
+        try:
+            out = subprocess.run([candidate, "-c", "import sys; print(sys.version_info[:2])"],
+                                 capture_output=True, text=True, timeout=60)
+        except (OSError, subprocess.TimeoutExpired):
+            return False
+        wanted = str(tuple(map(int, version.split("."))))
+        return out.returncode == 0 and out.stdout.strip() == wanted
+
+    for candidate in (os.environ.get(f"PYTHON{version.replace('.', '')}"), f"python{version}",
+                      "python3"):
+        if candidate and shutil.which(candidate) and is_version(candidate):
+            return shutil.which(candidate)
+    if shutil.which("pyenv"):
+        root = subprocess.run(["pyenv", "root"], capture_output=True, text=True).stdout.strip()
+        for path in sorted(Path(root, "versions").glob(f"{version}*/bin/python{version}"),
+                           reverse=True):
+            if is_version(str(path)):
+                return str(path)
+    return None
+
+
+def ensure_environment(name: str, python_version: str, pins: list[str] | None) -> tuple:
+    """(python path, seconds spent creating it or 0 if reused, error or None)."""
+    if pins is None:  # the course's own environment: the one running this script
+        return sys.executable, 0.0, None
+    venv = COMPAT / name
+    stamp, wanted = venv / ".compat-stamp", json.dumps([python_version, pins])
+    python = venv / "bin" / "python"
+    if python.exists() and stamp.exists() and stamp.read_text() == wanted:
+        return str(python), 0.0, None
+    base = find_python(python_version)
+    if base is None:
+        variable = "PYTHON" + python_version.replace(".", "")
+        return None, 0.0, f"no Python {python_version} interpreter found (set {variable})"
+    start = time.perf_counter()
+    shutil.rmtree(venv, ignore_errors=True)
+    log = COMPAT / f"{name}.log"
+    with log.open("w") as out:
+        for command in ([base, "-m", "venv", str(venv)],
+                        [str(python), "-m", "pip", "install", "--quiet", "--upgrade", "pip"],
+                        [str(python), "-m", "pip", "install", "--quiet", *pins]):
+            done = subprocess.run(command, stdout=out, stderr=subprocess.STDOUT, env=ENVIRONMENT,
+                                  timeout=1800)
+            if done.returncode != 0:
+                return None, time.perf_counter() - start, f"install failed, see {log}"
+    stamp.write_text(wanted)
+    return str(python), time.perf_counter() - start, None
+
+
+def run(python: str) -> dict:
+    """Run scripts/compat_run.py under `python`; its last stdout line is a JSON row."""
+    done = subprocess.run([python, str(ROOT / "scripts" / "compat_run.py")], capture_output=True,
+                          text=True, env=ENVIRONMENT, cwd=ROOT, timeout=1200)
+    lines = done.stdout.strip().splitlines()
+    if done.returncode != 0 or not lines:
+        return {"error": (done.stderr.strip().splitlines() or ["no output"])[-1]}
+    return json.loads(lines[-1])
+
+
+def cell(route: dict | None) -> tuple[str, str]:
+    if route is None:
+        return "—", "—"
+    if route.get("skipped"):
+        return f"not run: {route['skipped']}", "—"
+    if route["works"]:
+        return "yes", f"{route['max_additivity_error']:.1e}"
+    return f"**no**: {route['error']}", "—"
+
+
+def write_table(rows: list[dict]) -> None:
+    lines = [
+        "# Compatibility: the recipe and `explain.deep_shap` across TensorFlow, Keras and shap",
+        "",
+        "Generated by `make compat` (`scripts/compat.py`); do not edit by hand. Each row is a",
+        "virtual environment with only TensorFlow, Keras and shap installed. In each, the recipe",
+        "is taken from README.md as written and run on five tiny seeded models (LSTM, GRU,",
+        "stacked LSTM with Dropout, Bidirectional LSTM, Conv1D + LSTM; window 8, 4 variables,",
+        "10 windows explained against 20 background windows); `helpers.explain.deep_shap` is run",
+        "on the same models where the helpers can import. *Works* means every model gave values",
+        "whose sum plus base value equals the prediction within 1e-5; the additivity column is",
+        "the largest error over all models and windows. Time: the recipe on all five models",
+        "(2-core CPU, TensorFlow start-up excluded).",
+        "",
+        "*deep_shap, harder models*: models the recipe refuses and deep_shap explains exactly",
+        "(adapted Normalization, nested Sequential, Dense(2) with output=1, Input((None, n)),",
+        "hard_sigmoid).",
+        "",
+        "| stack | why it is here | Python | TensorFlow | Keras | shap | numpy | recipe works "
+        "| recipe additivity | deep_shap works | deep_shap additivity | deep_shap, harder models "
+        "| recipe time (s) |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for row in rows:
+        if "error" in row:
+            lines.append(f"| {row['name']} | {row['why']} | | | | | | **not run**: {row['error']} "
+                         "| | | | |")
+            continue
+        recipe, recipe_error = cell(row["recipe"])
+        deep, deep_error = cell(row["deep_shap"])
+        harder, harder_error = cell(row.get("deep_shap_harder"))
+        harder = harder if harder != "yes" else f"yes ({harder_error})"
+        lines.append(
+            f"| {row['name']} | {row['why']} | {row['python']} | {row['tensorflow']} | "
+            f"{row['keras']} | {row['shap']} | {row['numpy']} | {recipe} | {recipe_error} | "
+            f"{deep} | {deep_error} | {harder} | {row['recipe']['seconds']:.1f} |"
+        )
+    OUTPUT.parent.mkdir(exist_ok=True)
+    OUTPUT.write_text("\n".join(lines) + "\n")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--only", nargs="*", help="names of combinations to run (default: all)")
+    args = parser.parse_args()
+    chosen = [c for c in COMBINATIONS if not args.only or c[0] in args.only]
+    COMPAT.mkdir(exist_ok=True)
+
+    start = time.perf_counter()
+    with ThreadPoolExecutor(max_workers=3) as pool:
+        environments = list(pool.map(lambda c: ensure_environment(c[0], c[1], c[2]), chosen))
+    for (name, *_), (_, seconds, _) in zip(chosen, environments, strict=True):
+        if seconds:
+            print(f"compat: created .compat/{name} in {seconds:.0f} s", flush=True)
+    print(f"compat: environments ready after {time.perf_counter() - start:.0f} s", flush=True)
+
+    rows, failed = [], False
+    for (name, _, _, why), (python, _, error) in zip(chosen, environments, strict=True):
+        row = {"error": error} if error else run(python)
+        row.update(name=name, why=why)
+        rows.append(row)
+        if "error" in row:
+            failed = True
+            print(f"compat: {name}: not run: {row['error']}", flush=True)
+            continue
+        keras3 = not row["keras"].startswith("2.")
+        for route in ("recipe", "deep_shap"):
+            result = row[route]
+            expected = route == "recipe" or keras3
+            if expected and not result.get("works"):
+                failed = True
+            status = "works" if result.get("works") else "FAILS"
+            status = "skipped" if result.get("skipped") else status
+            print(f"compat: {name}: {route} {status} {result.get('error', '')}", flush=True)
+        harder = row.get("deep_shap_harder")
+        if harder:
+            failed = failed or not harder["works"]
+            print(f"compat: {name}: deep_shap, harder models: "
+                  f"{'works' if harder['works'] else 'FAILS ' + harder['error']}", flush=True)
+    if not args.only:
+        write_table(rows)
+        print(f"compat: wrote {OUTPUT.relative_to(ROOT)} after {time.perf_counter() - start:.0f} s")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
