@@ -84,6 +84,25 @@ def route(explain_one, cases=None) -> dict:
             **({} if worst <= TOLERANCE else {"error": f"additivity error {worst:.1e}"})}
 
 
+def agreement(recipe, deep_shap) -> dict:
+    """deep_shap's default engine against the recipe (shap itself) on the basic models."""
+    differences, engines = [], set()
+    for _, stack in models():
+        model = build(stack)
+        rng = np.random.default_rng(1)
+        X = rng.normal(size=(10, WINDOW, FEATURES)).astype("float32")
+        background = rng.normal(size=(20, WINDOW, FEATURES)).astype("float32")
+        try:
+            values, _ = recipe(model, X, background)
+            explanation = deep_shap(model, X, background)
+        except Exception as error:  # noqa: BLE001 - reported in the table
+            return {"works": False, "error": f"{type(error).__name__}: {error}"[:150]}
+        engines.add(explanation.engine)
+        differences.append(float(np.max(np.abs(explanation.values - values))))
+    worst = max(differences)
+    return {"works": worst <= TOLERANCE, "max_difference": worst, "engines": sorted(engines)}
+
+
 def main() -> None:
     namespace: dict = {}
     exec(readme_recipe(), namespace)
@@ -108,6 +127,7 @@ def main() -> None:
 
         row["deep_shap"] = route(helpers_route)
         row["deep_shap_harder"] = route(helpers_route, list(harder_models()))
+        row["agreement"] = agreement(namespace["exact_deep_shap"], explain.deep_shap)
     print(json.dumps(row))
 
 

@@ -211,6 +211,16 @@ def test_refuses_background_that_shares_windows_with_x(lstm):
         explain.variable_shapley(lstm, X, mixed)
 
 
+def test_overlapping_background_is_a_choice_that_can_be_made(lstm):
+    """Asked for explicitly, the explained windows serve as background, and the values add up."""
+    explanation = explain.deep_shap(lstm, X, X, allow_overlap=True)
+    assert explanation.max_additivity_error <= 1e-5
+    np.testing.assert_allclose(explanation.base_values, lstm.predict(X, verbose=0).mean(),
+                               atol=1e-6)
+    players = explain.variable_shapley(lstm, X, X, progress=False, allow_overlap=True)
+    assert players.max_additivity_error <= 1e-5
+
+
 @pytest.mark.parametrize(
     ("bad_x", "message"),
     [

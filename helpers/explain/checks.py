@@ -88,16 +88,17 @@ def check_windows(windows: ArrayLike, name: str, window_shape: tuple) -> np.ndar
 
 
 def check_background_is_separate(X: np.ndarray, background: np.ndarray) -> None:
-    """Refuse a background that contains any of the windows being explained."""
+    """Refuse a background that contains windows being explained (unless asked to allow it)."""
     explained = {window.tobytes() for window in X}
     shared = [i for i, window in enumerate(background) if window.tobytes() in explained]
     if shared:
         raise ValueError(
             f"The background shares {len(shared)} window(s) with X (e.g. background[{shared[0]}]). "
             "SHAP values explain how far each prediction lies from the average prediction over "
-            "the background; a background containing the windows being explained makes them "
-            "measure deviations from (partly) the very windows explained, and leaks the test "
-            "period into the reference. Take the background from the training period, e.g. "
+            "the background; with the explained windows in the background they answer 'how does "
+            "this window differ from the windows explained?' rather than 'from the training "
+            "period'. If that is your question, pass allow_overlap=True and report the "
+            "background with the values; otherwise take it from the training period, e.g. "
             "helpers.explain.training_background(X_train)."
         )
 
@@ -154,16 +155,19 @@ def checked_inputs(
     background: ArrayLike,
     feature_names: Sequence[str] | None,
     output: int | None = None,
+    allow_overlap: bool = False,
 ) -> tuple[np.ndarray, np.ndarray, list[str]]:
     """Common checks of every route; returns float32 X, background and the variable names.
 
-    ``output`` picks one of several output values (see :func:`check_output`).
+    ``output`` picks one of several output values (see :func:`check_output`);
+    ``allow_overlap`` accepts a background that contains explained windows.
     """
     if not isinstance(model, keras.Model):
         raise TypeError(f"model must be a keras.Model, got {type(model).__name__}.")
     X = check_windows(X, "X", model_window_shape(model) or (None, None))
     background = check_windows(background, "background", X.shape[1:])
-    check_background_is_separate(X, background)
+    if not allow_overlap:
+        check_background_is_separate(X, background)
     require_healthy_tensorflow()
     check_output(model, X[0], output)
     return X, background, check_feature_names(feature_names, X.shape[2])

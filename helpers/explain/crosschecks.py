@@ -32,6 +32,7 @@ def gradient_shap(
     feature_names: Sequence[str] | None = None,
     nsamples: int = 200,
     seed: int = 0,
+    allow_overlap: bool = False,
 ) -> shap.Explanation:
     """Expected-gradients SHAP values (``shap.GradientExplainer``) on the original model.
 
@@ -41,7 +42,7 @@ def gradient_shap(
 
     Parameters
     ----------
-    model, X, background, feature_names
+    model, X, background, feature_names, allow_overlap
         As in :func:`deep_shap`.
     nsamples : int
         Random samples per window.
@@ -53,7 +54,9 @@ def gradient_shap(
     shap.Explanation
         Shape (n, window, n_features); ``max_additivity_error`` holds the (non-zero) error.
     """
-    X, background, names = checked_inputs(model, X, background, feature_names)
+    X, background, names = checked_inputs(
+        model, X, background, feature_names, allow_overlap=allow_overlap
+    )
     with preserved_numpy_random_state(), warnings.catch_warnings():
         warnings.filterwarnings("ignore", message="The structure of `inputs`")
         explainer = shap.GradientExplainer(model, background)
@@ -73,6 +76,7 @@ def permutation_shap(
     seed: int = 0,
     max_evals: int = 500,
     progress: bool = True,
+    allow_overlap: bool = False,
 ) -> shap.Explanation:
     """Permutation SHAP values on the flattened window (``window * n_features`` inputs).
 
@@ -81,7 +85,7 @@ def permutation_shap(
 
     Parameters
     ----------
-    model, X, background, feature_names
+    model, X, background, feature_names, allow_overlap
         As in :func:`deep_shap`.
     seed : int
         Seed of the random permutations.
@@ -96,7 +100,9 @@ def permutation_shap(
     shap.Explanation
         Shape (n, window, n_features); ``max_additivity_error`` holds the measured error.
     """
-    X, background, names = checked_inputs(model, X, background, feature_names)
+    X, background, names = checked_inputs(
+        model, X, background, feature_names, allow_overlap=allow_overlap
+    )
     n, window, n_features = X.shape
     if max_evals < 2 * window * n_features + 1:
         raise ValueError(

@@ -81,6 +81,7 @@ def deep_shap(
     output: int | None = None,
     engine: str = "batched",
     memory_budget_mb: float = 256,
+    allow_overlap: bool = False,
 ) -> shap.Explanation:
     """Exact DeepSHAP values for a Keras recurrent model (the fix for DeepExplainer's crash).
 
@@ -107,8 +108,8 @@ def deep_shap(
     X : array of shape (n, window, n_features)
         The windows to explain (e.g. the test set).
     background : array of shape (m, window, n_features)
-        Reference windows from the training period, none of them in X (about 100; cost is
-        linear in m). See :func:`training_background`.
+        Reference windows, usually from the training period (about 100; cost is linear in m).
+        See :func:`training_background` and ``allow_overlap``.
     feature_names : list of str, optional
         The n_features variable names (default ``x0, x1, ...``).
     tolerance : float
@@ -120,6 +121,9 @@ def deep_shap(
         Which engine computes the values (see above).
     memory_budget_mb : float
         Memory for one chunk of (window, background) pairs in the batched engine.
+    allow_overlap : bool
+        Accept a background that contains windows of X (refused by default: the values then
+        measure each window against the windows explained; report such a background).
 
     Returns
     -------
@@ -142,7 +146,9 @@ def deep_shap(
     """
     if engine not in ("batched", "shap"):
         raise ValueError(f"engine must be 'batched' or 'shap'; got {engine!r}.")
-    X, background, names = checked_inputs(model, X, background, feature_names, output)
+    X, background, names = checked_inputs(
+        model, X, background, feature_names, output, allow_overlap
+    )
     if output is None:
         explained, target = model, model
     else:  # one output tensor (n, outputs) for shap; the chosen value alone for the check
@@ -180,7 +186,8 @@ def _flat_outputs(model: keras.Model) -> list:
         raise TypeError(
             f"Cannot pick one output of the subclassed model {type(model).__name__}; return "
             "that output alone from its call(), or use a model-agnostic route: "
-            + MODEL_AGNOSTIC_ROUTES + "."
+            + MODEL_AGNOSTIC_ROUTES
+            + "."
         )
     return [keras.layers.Flatten()(tensor) for tensor in tf.nest.flatten(model.outputs)]
 

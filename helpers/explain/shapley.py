@@ -86,6 +86,7 @@ def variable_shapley(
     groups: dict | None = None,
     batch_size: int = 16384,
     progress: bool = True,
+    allow_overlap: bool = False,
 ) -> shap.Explanation:
     """Exact Shapley values with one player per variable (or group of variables).
 
@@ -99,7 +100,7 @@ def variable_shapley(
 
     Parameters
     ----------
-    model, X, background
+    model, X, background, allow_overlap
         As in :func:`deep_shap`.
     feature_names : list of str, optional
         The n_features variable names (needed to define ``groups`` by name).
@@ -118,7 +119,9 @@ def variable_shapley(
         ``data`` = each player's variables averaged over the window, ``feature_names`` = the
         player names; ``max_additivity_error`` holds the measured error.
     """
-    X, background, names = checked_inputs(model, X, background, feature_names)
+    X, background, names = checked_inputs(
+        model, X, background, feature_names, allow_overlap=allow_overlap
+    )
     players, membership = _players(names, groups)
     if len(players) > 16:
         raise ValueError(
