@@ -104,6 +104,17 @@ def test_both_readmes_give_the_same_shell_commands():
     assert shell(README_ZH) == shell(README)
 
 
+def test_every_inline_code_span_of_readme_is_kept_in_the_chinese_edition():
+    """Commands, names, paths, numbers in code font and error messages stay verbatim."""
+
+    def spans(path):
+        text = FENCE.sub("", path.read_text(encoding="utf-8"))
+        return {re.sub(r"\s+", " ", span) for span in re.findall(r"`[^`]+`", text)}
+
+    missing = spans(README) - spans(README_ZH)
+    assert not missing, f"inline code of README.md missing in README.zh-CN.md: {sorted(missing)}"
+
+
 def test_both_readmes_have_the_same_sections():
     def count(path):
         return len(re.findall(r"^#{2,3} ", FENCE.sub("", path.read_text(encoding="utf-8")), re.M))
