@@ -87,3 +87,16 @@ def test_solutions_are_hidden(path):
             )
             for code in re.findall(r"```python\n(.*?)```", source, flags=re.S):
                 compile(code, f"{path.name} solution", "exec")
+
+
+def test_interpretation_notebook_keeps_library_code_in_helpers():
+    """Reusable code lives in helpers/ (tested there); notebook 04 defines at most 2 functions."""
+    path = next(p for p in NOTEBOOKS if p.name.startswith("04_"))
+    definitions = [
+        line
+        for kind, source in cells(path)
+        if kind == "code"
+        for line in source.splitlines()
+        if line.lstrip().startswith("def ")
+    ]
+    assert len(definitions) <= 2, definitions
