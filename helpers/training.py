@@ -39,6 +39,18 @@ DEFAULT_CONFIG = {
 MODEL_PATH = paths.MODELS_DIR / "lstm_runoff.keras"
 
 
+def model_path(seed: int) -> Path:
+    """Where the course's LSTM trained with ``seed`` is saved (:data:`MODEL_PATH` for the default).
+
+    Notebook 02 trains the course's model with two more seeds to report the spread of its skill;
+    it saves them here, and notebook 04 loads them (or trains them, when run on its own) to
+    re-check its readings on other seeds.
+    """
+    if seed == DEFAULT_CONFIG["seed"]:
+        return MODEL_PATH
+    return MODEL_PATH.with_name(f"{MODEL_PATH.stem}_seed{seed}{MODEL_PATH.suffix}")
+
+
 def make_deterministic(seed: int) -> None:
     """Seed Python, NumPy and TensorFlow and switch TensorFlow to deterministic kernels.
 

@@ -170,3 +170,10 @@ def test_predict_returns_target_units(record):
     scaled = trained.model.predict(trained.data.test.X, verbose=0).ravel()
     mm = training.predict(trained.model, trained.data.test, trained.data.scaler)
     np.testing.assert_allclose(mm, trained.data.scaler.inverse_target(scaled), rtol=1e-6)
+
+
+def test_model_path_per_seed():
+    assert training.model_path(training.DEFAULT_CONFIG["seed"]) == training.MODEL_PATH
+    other = training.model_path(1)
+    assert other.parent == training.MODEL_PATH.parent and other.suffix == ".keras"
+    assert other != training.model_path(2) != training.MODEL_PATH

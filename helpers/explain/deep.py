@@ -181,7 +181,8 @@ def _batched_engine_refusal(model: keras.Model) -> str | None:
         return f"the batched engine could not read this model ({type(error).__name__}: {error})"
 
 
-def _flat_outputs(model: keras.Model) -> list:
+def _flat_outputs(model: keras.Model):
+    """All of the model's output values side by side, as one symbolic tensor (batch, values)."""
     if not internals.is_sequential_or_functional(model):
         raise TypeError(
             f"Cannot pick one output of the subclassed model {type(model).__name__}; return "
@@ -189,7 +190,8 @@ def _flat_outputs(model: keras.Model) -> list:
             + MODEL_AGNOSTIC_ROUTES
             + "."
         )
-    return [keras.layers.Flatten()(tensor) for tensor in tf.nest.flatten(model.outputs)]
+    flat = [keras.layers.Flatten()(tensor) for tensor in tf.nest.flatten(model.outputs)]
+    return flat[0] if len(flat) == 1 else keras.layers.Concatenate()(flat)
 
 
 def _outputs_as_one_tensor(model: keras.Model) -> keras.Model:
@@ -197,16 +199,12 @@ def _outputs_as_one_tensor(model: keras.Model) -> keras.Model:
     outputs = tf.nest.flatten(model.outputs) if hasattr(model, "outputs") else []
     if len(outputs) == 1 and len(outputs[0].shape) == 2:
         return model
-    flat = _flat_outputs(model)
-    values = flat[0] if len(flat) == 1 else keras.layers.Concatenate()(flat)
-    return keras.Model(model.inputs, values)
+    return keras.Model(model.inputs, _flat_outputs(model))
 
 
 def selected_output(model: keras.Model, output: int) -> keras.Model:
     """A model giving only value ``output`` of ``model``'s outputs (flattened in order)."""
-    flat = _flat_outputs(model)
-    values = flat[0] if len(flat) == 1 else keras.layers.Concatenate()(flat)
-    return keras.Model(model.inputs, values[:, output : output + 1])
+    return keras.Model(model.inputs, _flat_outputs(model)[:, output : output + 1])
 
 
 def _shap_route(
