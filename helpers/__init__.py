@@ -2,6 +2,7 @@
 
 Modules, in the order the course uses them:
 
+- ``config``     the course's defaults (window, model size, training, SHAP tolerance)
 - ``paths``      where the repository keeps data, trained models and rendered output
 - ``catchment``  the synthetic teaching catchment: weather generator, snow, PET, GR2M runoff,
                  and the process model's true sensitivities

@@ -1,0 +1,69 @@
+"""The course's defaults in one place: windows, the model, its training, and the explanations.
+
+Every helper that needs one of these numbers reads it from :data:`COURSE` instead of repeating a
+literal, so that a learner who wants another window length or model size changes it once::
+
+    from helpers.config import COURSE
+    COURSE.window          # 12 months of history per prediction
+    COURSE.replace(units=32, seed=1)   # a copy with other settings
+
+This module imports nothing from the rest of the package: it is the lowest layer.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class CourseConfig:
+    """Settings the notebooks share.
+
+    Attributes
+    ----------
+    window : int
+        Months of climate history per prediction (the window length).
+    train_fraction : float
+        Chronological share of the windows used for training; the rest is the test period.
+    validation_fraction : float
+        Last share of the training windows, held back for early stopping.
+    units : int
+        Size of the LSTM state. 16 and 32 score alike on validation (notebook 02); the smaller
+        one is kept.
+    learning_rate : float
+        Adam's learning rate.
+    batch_size : int
+        Windows per gradient step.
+    max_epochs : int
+        Upper limit on training epochs (early stopping usually ends training sooner).
+    patience : int
+        Epochs without a better validation loss before training stops.
+    seed : int
+        Seed of the course's model.
+    tolerance : float
+        Largest accepted additivity error of a SHAP explanation, relative to
+        ``max(1, |prediction|)``, in the model's output units (float32 round-off is ~1e-7).
+    memory_budget_mb : float
+        Memory the batched DeepSHAP engine may use for one chunk of windows.
+    """
+
+    window: int = 12
+    train_fraction: float = 0.8
+    validation_fraction: float = 0.15
+    units: int = 16
+    learning_rate: float = 0.003
+    batch_size: int = 32
+    max_epochs: int = 300
+    patience: int = 25
+    seed: int = 42
+    tolerance: float = 1e-5
+    memory_budget_mb: float = 256.0
+
+    def replace(self, **changes: object) -> CourseConfig:
+        """A copy of these settings with ``changes`` applied (unknown names raise TypeError)."""
+        return dataclasses.replace(self, **changes)
+
+
+#: The settings the course runs with.
+COURSE = CourseConfig()
