@@ -2,6 +2,7 @@
 
 Modules, in the order the course uses them:
 
+- ``errors``     the error types and the whole-number check every module shares
 - ``config``     the course's defaults (window, model size, training, SHAP tolerance)
 - ``paths``      where the repository keeps data, trained models and rendered output
 - ``catchment``  the synthetic teaching catchment: weather generator, snow, PET, GR2M runoff,

@@ -62,6 +62,7 @@ import numpy as np
 import pandas as pd
 
 from helpers import paths
+from helpers.errors import DataError, whole_number
 
 #: The nine input variables of the teaching catchment, in the order the model sees them.
 FEATURES = [
@@ -109,9 +110,6 @@ _DECIMAL_COMMA = re.compile(r"^\s*[-+]?\d+,\d+\s*$")
 # Year-month with an optional day and an optional time: 1960-01, 1960-01-01, 1960-1-1T00:00.
 _DATE_PATTERN = re.compile(r"^\d{4}-\d{1,2}(-\d{1,2})?([ T].*)?$")
 
-
-class DataError(ValueError):
-    """A record that cannot be used as it is; the message says what to fix and where."""
 
 
 # --------------------------------------------------------------------------------------------
@@ -436,9 +434,7 @@ def check_window(window: int) -> int:
     DataError
         On a bool, a float, a non-number or a value below 1.
     """
-    if isinstance(window, bool) or not isinstance(window, (int, np.integer)) or window < 1:
-        raise DataError(f"window must be a whole number of months >= 1, got {window!r}")
-    return int(window)
+    return whole_number(window, "window", unit="months")
 
 
 def _check_length(n_rows: int, window: int) -> None:
