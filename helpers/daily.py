@@ -4,8 +4,9 @@ Measured records usually come as daily values: precipitation in mm/day, temperat
 discharge in m³/s or l/s. The course works with months, and with runoff as a depth (mm/month)
 so that it can be compared with precipitation. Three steps get there:
 
-1. ``read_daily`` reads a daily CSV (any separator, decimal mark and date format) and checks
-   it: one row per day, dates in order, numbers, no sentinel values such as ``-999``.
+1. ``read_daily`` reads a daily CSV or ``.xlsx`` sheet (any separator, decimal mark, common
+   encoding and date format) and checks it: one row per day, dates in order, numbers, no
+   sentinel values such as ``-999``.
    Missing days stay missing (empty cells, ``nan`` and days absent from the file).
 2. ``discharge_to_mm`` turns discharge into a depth over the catchment with its area:
    ``mm/day = Q[m³/s] * 86400 s / (area[km²] * 10⁶ m²) * 1000 mm/m = 86.4 * Q / area``.
@@ -22,7 +23,6 @@ so that it can be compared with precipitation. Three steps get there:
 
 from __future__ import annotations
 
-import re
 import warnings
 from collections.abc import Mapping, Sequence
 from os import PathLike
@@ -31,14 +31,11 @@ from typing import IO
 import numpy as np
 import pandas as pd
 
-from helpers.data import (
-    OUTLIER_LIMIT,
-    SENTINELS,
-    DataError,
-    _check_numeric,
-    check_plausible,
-    read_table,
-)
+from helpers.columns import unknown_names
+from helpers.dates import parse_days
+from helpers.errors import DataError, whole_number
+from helpers.reading import read_table
+from helpers.validation import OUTLIER_LIMIT, SENTINELS, check_numeric, check_plausible
 
 #: Discharge units ``discharge_to_mm`` understands, as cubic metres per second per unit.
 FLOW_UNITS = {"m3/s": 1.0, "m³/s": 1.0, "l/s": 1e-3}
@@ -58,25 +55,32 @@ def read_daily(
     decimal: str = ".",
     skiprows: Sequence[int] | None = None,
     columns: Sequence[str] | None = None,
+    encoding: str | None = None,
+    sheet: str | int | None = None,
     sentinels: Sequence[float] = SENTINELS,
     outlier_limit: float | None = OUTLIER_LIMIT,
 ) -> pd.DataFrame:
-    """Read a daily CSV into a frame indexed by day; missing values stay NaN.
+    """Read a daily CSV or workbook sheet into a frame indexed by day; missing values stay NaN.
 
     Parameters
     ----------
     source : str, path-like or file-like
-        The CSV file or an open text stream.
+        The CSV or ``.xlsx`` file, or an open text or binary stream.
     date_column : str, default "date"
         Column holding the dates.
     date_format : str, optional
-        ``strptime`` format such as ``"%d.%m.%Y"``; ``None`` reads ISO dates (``YYYY-MM-DD``).
+        ``strptime`` format such as ``"%d.%m.%Y"``; ``None`` reads dates written year first
+        (``1960-01-01``, ``1960/1/1``, ``1960年1月1日``, ``19600101``).
     sep, decimal : str
         Field separator and decimal mark (``";"`` and ``","`` for many European exports).
     skiprows : list of int, optional
         Lines to skip, counted from 0 = the header (``[1]`` skips a units line below it).
     columns : list of str, optional
         Columns to keep (default: all but the date), checked to be numeric.
+    encoding : str, optional
+        The text's encoding; ``None`` detects it (see :mod:`helpers.encodings`).
+    sheet : str or int, optional
+        The sheet of an ``.xlsx`` workbook; ``None`` takes the only sheet with data.
     sentinels, outlier_limit
         See :func:`helpers.data.check_plausible`.
 
@@ -92,63 +96,23 @@ def read_daily(
         out of order, non-numeric values, sentinels, implausible outliers.
     """
     raw = read_table(source, sep=sep, decimal=decimal, skiprows=skiprows,
-                     text_columns=[date_column])
+                     text_columns=[date_column], encoding=encoding, sheet=sheet)
     header = raw.attrs["header"]
     if date_column not in header:
-        raise DataError(
-            f"date column {date_column!r} not found in {raw.attrs['name']}; available columns: "
-            f"{', '.join(map(repr, header))} (pass date_column=)"
-        )
+        raise DataError(unknown_names(
+            f"date column {date_column!r} not found in {raw.attrs['name']} (pass date_column=)",
+            [date_column], header))
     columns = [c for c in raw.columns if c != date_column] if columns is None else list(columns)
     unknown = [c for c in columns if c not in raw.columns]
     if unknown:
-        raise DataError(
-            f"unknown column(s) {', '.join(map(repr, unknown))}; available columns: "
-            f"{', '.join(map(repr, header))}"
-        )
-    days = _parse_days(raw[date_column], date_column, date_format)
-    _check_numeric(raw, columns, days)
+        raise DataError(unknown_names(
+            f"unknown column(s) {', '.join(map(repr, unknown))}", unknown, header))
+    days = parse_days(raw[date_column], date_column, date_format)
+    check_numeric(raw, columns, days)
     frame = raw[columns].apply(pd.to_numeric).astype("float64")
     frame.index = days
     check_plausible(frame, columns, sentinels, outlier_limit)
     return frame
-
-
-def _parse_days(text: pd.Series, date_column: str, date_format: str | None) -> pd.DatetimeIndex:
-    """Parse daily dates, refusing unreadable, repeated and unsorted ones with their rows."""
-    stripped = text.astype("string").str.strip()
-    parsed = pd.to_datetime(stripped, format=date_format or "ISO8601", errors="coerce")
-    bad = np.flatnonzero(parsed.isna().to_numpy())
-    if len(bad):
-        first = bad[0]
-        hint = (
-            "; the dates look day first: pass date_format='%d.%m.%Y' (or '%d/%m/%Y')"
-            if date_format is None and re.match(r"^\d{1,2}[./]\d{1,2}[./]\d{4}$",
-                                                 str(stripped.iloc[first]))
-            else "; row 1 may be a units line: pass skiprows=[1]" if first == 0 else ""
-        )
-        raise DataError(
-            f"column {date_column!r}: {len(bad)} date(s) cannot be read with "
-            f"{date_format or 'YYYY-MM-DD'}, first {text.iloc[first]!r} at row {first + 1}{hint}"
-        )
-    days = pd.DatetimeIndex(parsed, name="date")
-    if days.tz is not None:
-        days = days.tz_localize(None)
-    days = days.normalize()
-    repeated = np.flatnonzero(days.duplicated())
-    if len(repeated):
-        raise DataError(
-            f"column {date_column!r}: day {days[repeated[0]]:%Y-%m-%d} appears more than once "
-            f"(row {repeated[0] + 1}); a daily record needs one row per day"
-        )
-    back = np.flatnonzero(days[1:] < days[:-1])
-    if len(back):
-        row = back[0] + 2
-        raise DataError(
-            f"column {date_column!r}: dates are not in increasing order at row {row} "
-            f"({days[row - 1]:%Y-%m-%d} after {days[row - 2]:%Y-%m-%d}); sort the file by date"
-        )
-    return days
 
 
 def discharge_to_mm(
@@ -236,10 +200,8 @@ def to_monthly(
     wrong = {c: a for c, a in how.items() if a not in AGGREGATIONS}
     if wrong:
         raise DataError(f"aggregation must be 'sum' or 'mean', got {wrong}")
-    if min_valid_days is not None and (
-        isinstance(min_valid_days, bool) or not isinstance(min_valid_days, (int, np.integer))
-        or not 1 <= min_valid_days <= 31
-    ):
+    if min_valid_days is not None and whole_number(min_valid_days, "min_valid_days", 1,
+                                                   "days") > 31:
         raise DataError(f"min_valid_days must be a whole number from 1 to 31, got "
                         f"{min_valid_days!r}")
     values = daily[list(how)].astype("float64")

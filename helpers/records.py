@@ -18,7 +18,7 @@ from pathlib import Path
 import pandas as pd
 
 from helpers import daily
-from helpers.data import DataError
+from helpers.errors import DataError
 
 
 @dataclass(frozen=True)

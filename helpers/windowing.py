@@ -1,8 +1,9 @@
 """Sliding windows, a chronological train/test split, and scaling fitted on training data only.
 
-An LSTM reads a sequence of months and predicts one number. ``make_windows`` cuts the record
-into overlapping windows (stride 1): window ``i`` holds the features of months
-``i .. i + window - 1`` and its target is the runoff of the window's **last** month.
+An LSTM reads a sequence of months and predicts one number. ``make_windows`` (from
+:mod:`helpers.windows`, with ``Windows`` and ``MIN_WINDOWS``) cuts the record into overlapping
+windows (stride 1): window ``i`` holds the features of months ``i .. i + window - 1`` and its
+target is the runoff of the window's **last** month.
 
 Three choices protect the evaluation from fooling us:
 
@@ -35,181 +36,22 @@ import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike
 
-from helpers.data import MIN_WINDOWS, DataError, check_window, resolve_columns, validate_record
+from helpers.config import COURSE
+from helpers.errors import DataError
+from helpers.validation import validate_record
+from helpers.windows import MIN_WINDOWS, Windows, make_windows
 
-# --------------------------------------------------------------------------------------------
-# Windows
-# --------------------------------------------------------------------------------------------
-
-
-@dataclass(eq=False)
-class Windows:
-    """A stack of input windows and their targets.
-
-    Attributes
-    ----------
-    X : numpy.ndarray, shape (n, window, n_features), float32
-        Inputs; ``X[i, -1]`` is the month ``target_dates[i]``.
-    y : numpy.ndarray, shape (n,), float32
-        Target of each window (the target variable in its last month).
-    target_dates : pandas.DatetimeIndex, length n
-        Month of each window's target, i.e. the window's last month.
-    feature_names : list of str
-        Names of the features along the last axis of ``X``.
-    """
-
-    X: np.ndarray
-    y: np.ndarray
-    target_dates: pd.DatetimeIndex
-    feature_names: list[str]
-
-    def __post_init__(self) -> None:
-        self.X = np.asarray(self.X, dtype=np.float32)
-        self.y = np.asarray(self.y, dtype=np.float32)
-        self.target_dates = pd.DatetimeIndex(self.target_dates)
-        self.feature_names = list(self.feature_names)
-        if self.X.ndim != 3:
-            raise ValueError(f"X must have shape (n, window, n_features), got {self.X.shape}")
-        n = self.X.shape[0]
-        if self.y.shape != (n,) or len(self.target_dates) != n:
-            raise ValueError(
-                f"X holds {n} windows but y has shape {self.y.shape} and target_dates "
-                f"length {len(self.target_dates)}"
-            )
-        if len(self.feature_names) != self.X.shape[2]:
-            raise ValueError(
-                f"X has {self.X.shape[2]} features but {len(self.feature_names)} names"
-            )
-
-    @property
-    def window(self) -> int:
-        """Months per window."""
-        return self.X.shape[1]
-
-    @property
-    def n_features(self) -> int:
-        """Number of input variables."""
-        return self.X.shape[2]
-
-    def __len__(self) -> int:
-        return self.X.shape[0]
-
-    def __repr__(self) -> str:
-        if len(self) == 0:
-            return f"Windows(0 windows of {self.window} months x {self.n_features} features)"
-        return (
-            f"Windows({len(self)} windows of {self.window} months x {self.n_features} features, "
-            f"targets {self.target_dates[0]:%Y-%m} .. {self.target_dates[-1]:%Y-%m})"
-        )
-
-    def subset(self, index: int | slice | Sequence[int] | np.ndarray) -> Windows:
-        """Select windows by position: a slice, an integer array or a boolean mask.
-
-        Parameters
-        ----------
-        index : slice, int, array of int or array of bool
-            Positions as for ``numpy`` indexing; an integer keeps one window (still 3-D).
-
-        Returns
-        -------
-        Windows
-        """
-        if isinstance(index, (int, np.integer)):
-            index = [index]
-        return Windows(
-            X=self.X[index],
-            y=self.y[index],
-            target_dates=self.target_dates[index],
-            feature_names=self.feature_names,
-        )
-
-    def input_dates(self, i: int) -> pd.DatetimeIndex:
-        """The months covered by window ``i``, oldest first (the last one is its target month).
-
-        Parameters
-        ----------
-        i : int
-            Position of the window.
-
-        Returns
-        -------
-        pandas.DatetimeIndex
-            ``window`` month starts ending at ``target_dates[i]``.
-        """
-        return pd.date_range(end=self.target_dates[i], periods=self.window, freq="MS")
-
-
-def _check_arguments(frame, features, target, window) -> list[str]:
-    if not isinstance(frame, pd.DataFrame):
-        raise DataError(f"frame must be a pandas DataFrame, got {type(frame).__name__}")
-    check_window(window)
-    features = resolve_columns(frame.columns, features, target)
-    if not isinstance(frame.index, pd.DatetimeIndex):
-        raise DataError("frame must be indexed by dates (DatetimeIndex); use data.load_record")
-    if not frame.index.is_monotonic_increasing or not frame.index.is_unique:
-        raise DataError("the frame's dates must be unique and increasing")
-    if len(frame) < window:
-        raise DataError(
-            f"too few rows for one window: {len(frame)} months, window of {window} months"
-        )
-    return features
-
-
-def make_windows(
-    frame: pd.DataFrame,
-    features: Sequence[str],
-    target: str,
-    window: int = 12,
-) -> Windows:
-    """Cut a date-indexed record into sliding windows (stride 1).
-
-    Window ``i`` holds the features of rows ``i .. i + window - 1``; its target is ``target`` in
-    row ``i + window - 1`` (the window's last month). A record of ``T`` months yields
-    ``T - window + 1`` windows (746 months, 12-month windows: 735). Rows are taken as
-    consecutive months: check the record with ``data.validate_record`` first (``load_record``
-    and ``prepare_windows`` do).
-
-    Parameters
-    ----------
-    frame : pandas.DataFrame
-        Indexed by increasing dates; values are used as they are (scale them beforehand).
-    features : list of str
-        Input columns, in the order of ``X``'s last axis.
-    target : str
-        Column to predict.
-    window : int, default 12
-        Months per window.
-
-    Returns
-    -------
-    Windows
-        ``X`` of shape (T - window + 1, window, len(features)) and ``y``, both float32.
-
-    Raises
-    ------
-    DataError
-        On a window < 1, fewer rows than ``window``, unknown columns, a non-date or unsorted
-        index, or missing (NaN) values in the columns used.
-    """
-    features = _check_arguments(frame, features, target, window)
-    values = frame[features].to_numpy(dtype=np.float64)
-    targets = frame[target].to_numpy(dtype=np.float64)
-    for name, column in zip([*features, target], [*values.T, targets], strict=True):
-        if not np.isfinite(column).all():
-            first = int(np.flatnonzero(~np.isfinite(column))[0])
-            raise DataError(
-                f"column {name!r} has missing or infinite values, first at "
-                f"{frame.index[first]:%Y-%m-%d}"
-            )
-    # sliding_window_view gives (n, n_features, window); move the time axis before features.
-    stacked = np.lib.stride_tricks.sliding_window_view(values, window, axis=0)
-    X = np.ascontiguousarray(stacked.transpose(0, 2, 1), dtype=np.float32)
-    return Windows(
-        X=X,
-        y=targets[window - 1 :].astype(np.float32),
-        target_dates=frame.index[window - 1 :],
-        feature_names=features,
-    )
+# The windows themselves live in helpers.windows; they are part of this module's public API.
+__all__ = [
+    "MIN_WINDOWS",
+    "PreparedData",
+    "Scaler",
+    "Windows",
+    "fit_scaler",
+    "make_windows",
+    "prepare_windows",
+    "validation_split",
+]
 
 
 # --------------------------------------------------------------------------------------------
@@ -414,7 +256,7 @@ def prepare_windows(
     frame: pd.DataFrame,
     features: Sequence[str],
     target: str,
-    window: int = 12,
+    window: int = COURSE.window,
     train_fraction: float = 0.8,
 ) -> PreparedData:
     """Window, split chronologically and scale a monthly record, without test-period leakage.

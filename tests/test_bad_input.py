@@ -9,6 +9,7 @@ holds. Adding a case is adding a line. ``DAILY_CASES`` do the same for ``helpers
 from __future__ import annotations
 
 import io
+import re
 from collections.abc import Callable
 
 import numpy as np
@@ -162,8 +163,29 @@ CASES = [
      {"skiprows": [1]}, ok(lambda r: len(r) == 48)),
     ("units line, date not first", then(sub("date,precip", "precip,date"), lines(
         lambda ls: ls[:1] + ["mm,#,degC,mm"] + ls[1:])), {}, r"'#' at row 1.*skiprows=\[1\]"),
-    ("Windows-1252 header", then(sub("tmean", "t°C"), encode("cp1252")), {},
-     ok(lambda r: "t°C" in r.columns)),
+    ("Windows-1252, accents in words", then(sub("tmean", "température"), sub("precip", "Zürich"),
+                                            encode("cp1252")), {},
+     ok(lambda r: list(r.columns) == ["Zürich", "température", "runoff"])),
+    ("ambiguous short header", then(sub("tmean", "t°C"), encode("cp1252")), {},
+     r"cannot tell the encoding of the CSV text: GB18030 \(GBK\) reads 'date,precip,t癈,runoff'"
+     r".*Windows-1252 reads 'date,precip,t°C,runoff'.*encoding='cp1252'"),
+    ("ambiguous header, encoding given", then(sub("tmean", "t°C"), encode("cp1252")),
+     {"encoding": "cp1252"}, ok(lambda r: "t°C" in r.columns)),
+    ("GBK header", then(sub("tmean", "平均气温(℃)"), encode("gbk")), {},
+     ok(lambda r: "平均气温(℃)" in r.columns)),
+    ("GBK header without symbols", then(sub("tmean", "气温"), encode("gbk")), {},
+     ok(lambda r: "气温" in r.columns)),
+    ("wrong encoding given", then(sub("tmean", "气温"), encode("gbk")), {"encoding": "utf-8"},
+     r"not valid 'utf-8' text: bytes .* on line 1 cannot be decoded; pass the file's real "
+     r"encoding as encoding="),
+    ("unknown encoding", encode("utf-8"), {"encoding": "klingon"}, r"unknown encoding 'klingon'"),
+    ("Shift-JIS", then(sub("tmean", "日付の気温"), encode("shift_jis")), {},
+     r"not text in any of the encodings tried \(UTF-8, GB18030 \(GBK\), Big5, Windows-1252\)"
+     r".*encoding='shift_jis'"),
+    ("Shift-JIS given", then(sub("tmean", "日付の気温"), encode("shift_jis")),
+     {"encoding": "shift_jis"}, ok(lambda r: "日付の気温" in r.columns)),
+    ("old .xls bytes", lambda text: b"\xd0\xcf\x11\xe0" + text.encode(), {},
+     r"old Excel \.xls workbook.*save it as \.xlsx \(Excel workbook\) or as CSV"),
     ("UTF-8 byte order mark", then(lambda t: "\ufeff" + t, encode("utf-8")), {},
      ok(lambda r: r.index[0] == pd.Timestamp(FIRST))),
     ("CRLF line ends", sub("\n", "\r\n"), {}, ok(lambda r: len(r) == 48)),
@@ -173,6 +195,38 @@ CASES = [
      ok(lambda r: r["precip"].iloc[3] == 12.5)),
     ("month-end dates", sub("-01,", "-28,"), {}, ok(lambda r: r.index[0] == pd.Timestamp(FIRST))),
     ("year-month dates", sub("-01,", ","), {}, ok(lambda r: r.index.freqstr == "MS")),
+    ("year-first slashes", lines(lambda ls: ls[:1] + [
+        re.sub(r"^(\d{4})-0?(\d+)-0?(\d+)", r"\1/\2/\3", line) for line in ls[1:]]), {},
+     ok(lambda r: r.index[0] == pd.Timestamp(FIRST) and r.index[-1] == pd.Timestamp("1993-12-01"))),
+    ("year/month unpadded", lines(lambda ls: ls[:1] + [
+        re.sub(r"^(\d{4})-0?(\d+)-01", r"\1/\2", line) for line in ls[1:]]), {},
+     ok(lambda r: r.index[9] == pd.Timestamp("1990-10-01"))),
+    ("year-month unpadded", lines(lambda ls: ls[:1] + [
+        re.sub(r"^(\d{4})-0?(\d+)-01", r"\1-\2", line) for line in ls[1:]]), {},
+     ok(lambda r: len(r) == 48)),
+    ("Chinese year and month", lines(lambda ls: ls[:1] + [
+        re.sub(r"^(\d{4})-0?(\d+)-01", r"\1年\2月", line) for line in ls[1:]]), {},
+     ok(lambda r: r.index[13] == pd.Timestamp("1991-02-01"))),
+    ("Chinese full date", lines(lambda ls: ls[:1] + [
+        re.sub(r"^(\d{4})-0?(\d+)-0?(\d+)", r"\1年\2月\3日", line) for line in ls[1:]]), {},
+     ok(lambda r: r.index[0] == pd.Timestamp(FIRST))),
+    ("compact dates", lines(lambda ls: ls[:1] + [
+        re.sub(r"^(\d{4})-(\d+)-(\d+)", r"\1\2\3", line) for line in ls[1:]]), {},
+     ok(lambda r: r.index[1] == pd.Timestamp("1990-02-01"))),
+    ("slashes with a time", lines(lambda ls: ls[:1] + [
+        re.sub(r"^(\d{4})-0?(\d+)-0?(\d+)", r"\1/\2/\3 0:00", line) for line in ls[1:]]), {},
+     ok(lambda r: len(r) == 48)),
+    ("month first, unambiguous", lines(lambda ls: ls[:1] + [
+        re.sub(r"^(\d{4})-(\d+)-(\d+)", r"\2/15/\1", line) for line in ls[1:]]), {},
+     r"'01/15/1990' at row 1.*put the month first: pass date_format='%m/%d/%Y'"),
+    ("month first read", lines(lambda ls: ls[:1] + [
+        re.sub(r"^(\d{4})-(\d+)-(\d+)", r"\2/15/\1", line) for line in ls[1:]]),
+     {"date_format": "%m/%d/%Y"}, ok(lambda r: r.index[0] == pd.Timestamp(FIRST))),
+    ("day first, unambiguous", sub("1990-01-01", "13.01.1990"), {},
+     r"'13\.01\.1990' at row 1.*put the day first: pass date_format='%d\.%m\.%Y'"),
+    ("day or month first", sub("1990-01-01", "01/02/1990"), {},
+     r"cannot be told apart.*date_format='%d/%m/%Y' \(day first\) or date_format='%m/%d/%Y'"),
+    ("month 13", sub("1990-03-01", "1990/13/1"), {}, r"1 date cannot be read, first '1990/13/1'"),
     ("dates with a time", sub("-01,", "-01T00:00,"), {}, ok(lambda r: len(r) == 48)),
     ("empty cell in target", cell(6, "runoff", ""), {},
      r"'runoff' has 1 missing value \(NaN\), first at row 6"),

@@ -160,7 +160,11 @@ def test_unparseable_date_names_row_and_value():
 def test_ambiguous_date_format_is_refused():
     frame = make_frame()
     frame["date"] = pd.to_datetime(frame["date"]).dt.strftime("%d/%m/%Y")
-    with pytest.raises(DataError, match=r"'01/01/1960' at row 1.*YYYY-MM-DD"):
+    with pytest.raises(
+        DataError,
+        match=r"'01/01/1960' at row 1.*year first.*day and month cannot be told apart.*"
+        r"date_format='%d/%m/%Y' \(day first\) or date_format='%m/%d/%Y' \(month first\)",
+    ):
         load_frame(frame)
 
 

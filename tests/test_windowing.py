@@ -121,8 +121,38 @@ def test_make_windows_refuses_nan_and_unsorted_index():
         match=r"'tmean' has missing or infinite values, first at 1960-05-01",
     ):
         make_windows(with_nan, FEATURES, TARGET)
-    with pytest.raises(ValueError, match=r"unique and increasing"):
+    with pytest.raises(ValueError, match=r"not in increasing order: row 2 \(1962-05-01\)"):
         make_windows(small.iloc[::-1], FEATURES, TARGET)
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (lambda r: r.drop(index=r.index[7]), r"1 month missing .* 1960-08; the windows need"),
+        (lambda r: r.drop(index=r.index[3:5]), r"2 months missing .* 1960-04, 1960-05"),
+        (lambda r: r.set_axis(r.index.where(r.index != "1960-03-01", pd.Timestamp(
+            "1960-02-15"))), r"month 1960-02 appears more than once"),
+    ],
+    ids=["one month", "two months", "two rows in a month"],
+)
+def test_make_windows_refuses_a_gap_in_the_months(change, message):
+    """Windows across a missing month would pair months that are not neighbours."""
+    with pytest.raises(DataError, match=message):
+        make_windows(change(make_record(30)), FEATURES, TARGET, window=3)
+
+
+def test_chinese_names_flow_through_windows_and_prepare_windows():
+    names = {"precip": "降水量(mm)", "tmean": "平均气温(℃)", "wind": "风速(m/s)",
+             TARGET: "径流量(mm)"}
+    record = make_record(240).rename(columns=names)
+    features = [names[f] for f in FEATURES]
+    windows = make_windows(record, features, names[TARGET])
+    assert windows.feature_names == features
+    prepared = prepare_windows(record, features, names[TARGET])
+    assert prepared.features == prepared.train.feature_names == features
+    assert prepared.scaler.features == features and prepared.scaler.target == "径流量(mm)"
+    state = json.loads(json.dumps(prepared.scaler.to_dict(), ensure_ascii=False))
+    assert Scaler.from_dict(state).features == features
 
 
 def test_windows_subset_and_repr(record):

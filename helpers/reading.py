@@ -1,0 +1,226 @@
+"""Reading a user's table: a delimited text file or an ``.xlsx`` sheet, checked as it is read.
+
+:func:`read_table` is the one reader behind ``data.load_record`` (monthly) and
+``daily.read_daily`` (daily). It
+
+- refuses an empty path, a folder, an empty file or a header without rows by name;
+- decodes text in UTF-8 (with or without BOM), GBK/GB18030, Big5 or Windows-1252 by
+  detection, or in the ``encoding=`` given, and refuses rather than guess
+  (:mod:`helpers.encodings`);
+- reads ``.xlsx`` workbooks (``sheet=``) through the same checks (:mod:`helpers.workbooks`);
+- refuses a separator other than ``sep`` and rows with more or fewer fields than the header,
+  with the ``sep=``/``decimal=`` to pass.
+
+Column names are kept as written, in any language (an empty header cell becomes
+``Unnamed: i``, as pandas names it).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections.abc import Sequence
+from os import PathLike, fspath
+from pathlib import Path
+from typing import IO
+
+import pandas as pd
+
+from helpers.encodings import decode_text
+from helpers.errors import DataError
+from helpers.workbooks import XLS_MAGIC, XLSX_MAGIC, refuse_xls, workbook_text
+
+#: Separators a file may use, with the name an error message gives them.
+SEPARATORS = {",": "comma", ";": "semicolon", "\t": "tab", "|": "vertical bar"}
+
+#: File name endings read as workbooks.
+WORKBOOK_SUFFIXES = (".xlsx", ".xlsm")
+
+
+def read_source(
+    source: str | PathLike | IO,
+    encoding: str | None = None,
+    sheet: str | int | None = None,
+) -> tuple[str, str, bool]:
+    """The text of a file, stream or workbook sheet, and a name for messages.
+
+    Parameters
+    ----------
+    source : str, path-like or file-like
+        A path, or an open text or binary stream.
+    encoding : str, optional
+        The text's encoding; ``None`` detects it (see :mod:`helpers.encodings`).
+    sheet : str or int, optional
+        The sheet of a workbook (see :func:`helpers.workbooks.workbook_text`).
+
+    Returns
+    -------
+    (str, str, bool)
+        The text; ``"file 'name.csv'"`` (no directories) or ``"the CSV text"``; and whether
+        it came from a workbook (then comma-separated with a decimal dot).
+
+    Raises
+    ------
+    DataError
+        An empty path, a folder, an old ``.xls`` workbook, undecodable text.
+        A missing file raises ``FileNotFoundError``.
+    """
+    if isinstance(source, (str, PathLike)):
+        path = _checked_path(source)
+        name = f"file {path.name!r}"
+        if path.suffix.lower() in WORKBOOK_SUFFIXES:
+            text, name = workbook_text(str(path), name, sheet)
+            return text, name, True
+        raw = path.read_bytes()
+    else:
+        raw = source.read()
+        given = getattr(source, "name", None)
+        name = f"file {Path(str(given)).name!r}" if isinstance(given, str) else "the CSV text"
+    if isinstance(raw, str):
+        return raw.removeprefix("\ufeff"), name, False
+    if raw.startswith(XLSX_MAGIC):
+        text, name = workbook_text(io.BytesIO(raw), name, sheet)
+        return text, name, True
+    if raw.startswith(XLS_MAGIC):
+        raise refuse_xls(name)
+    return decode_text(raw, name, encoding), name, False
+
+
+def _checked_path(source: str | PathLike) -> Path:
+    """The path, refused by name when it is empty or a folder."""
+    text = fspath(source)
+    if not str(text).strip():
+        raise DataError("the path is empty: pass the path of your CSV or .xlsx file")
+    path = Path(text)
+    if path.is_dir():
+        files = sorted(p.name for p in path.iterdir() if p.suffix.lower() in (
+            ".csv", ".txt", *WORKBOOK_SUFFIXES))
+        inside = f" (files there: {', '.join(files[:5])})" if files else ""
+        raise DataError(
+            f"{str(path)!r} is a folder, not a file: pass the path of the CSV or .xlsx file "
+            f"inside it{inside}"
+        )
+    if path.suffix.lower() == ".xls":
+        raise refuse_xls(f"file {path.name!r}")
+    return path
+
+
+def read_table(
+    source: str | PathLike | IO,
+    sep: str = ",",
+    decimal: str = ".",
+    skiprows: Sequence[int] | None = None,
+    text_columns: Sequence[str] = (),
+    *,
+    encoding: str | None = None,
+    sheet: str | int | None = None,
+) -> pd.DataFrame:
+    """Read a delimited text table or a workbook sheet, refusing malformed ones clearly.
+
+    Shared by ``data.load_record`` (monthly) and ``daily.read_daily`` (daily).
+
+    Parameters
+    ----------
+    source : str, path-like or file-like
+        The file (``.csv``, ``.txt``, ``.xlsx``), or an open text or binary stream.
+    sep : str, default ","
+        Field separator of a text file.
+    decimal : str, default "."
+        Decimal mark of a text file.
+    skiprows : list of int, optional
+        Lines (rows of a sheet) to skip, counted from 0 = the header (``[1]`` skips a units
+        line).
+    text_columns : list of str
+        Columns to keep as text (dates).
+    encoding : str, optional
+        Encoding of a text file; ``None`` detects it.
+    sheet : str or int, optional
+        The sheet of a workbook; ``None`` takes the only sheet with data.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The table as read (no index); ``attrs["header"]`` holds the column names as written
+        (a name may appear twice) and ``attrs["name"]`` the file name used in messages.
+
+    Raises
+    ------
+    DataError
+        An empty path, a folder, an empty or header-only file; undecodable text; a separator
+        other than ``sep``; a decimal comma with a comma separator; rows with more or fewer
+        fields than the header.
+    """
+    text, name, from_workbook = read_source(source, encoding, sheet)
+    if from_workbook:
+        sep, decimal = ",", "."
+    if sep == decimal:
+        raise DataError(f"sep and decimal are both {sep!r}: they must differ")
+    skipped = set(skiprows or ())
+    lines = [line for number, line in enumerate(text.splitlines()) if number not in skipped]
+    lines = [line for line in lines if line.strip()]
+    if not lines:
+        raise DataError(f"{name} is empty: it needs a header line and one row per month")
+    header = next(csv.reader([lines[0]], delimiter=sep))
+    _check_separator(name, lines, header, sep)
+    # An empty header cell gets pandas's name for it (an index written by to_csv).
+    header = [h.strip() or f"Unnamed: {i}" for i, h in enumerate(header)]
+    if len(lines) == 1:
+        raise DataError(
+            f"{name} has a header line ({lines[0][:60]!r}) but no data rows: check that the "
+            "file was exported completely"
+        )
+    _check_field_counts(name, lines, len(header), sep)
+    frame = pd.read_csv(
+        io.StringIO("\n".join(lines[1:])), sep=sep, decimal=decimal, header=None,
+        names=range(len(header)), index_col=False, skipinitialspace=True,
+        dtype={header.index(c): str for c in text_columns if c in header},
+    )
+    frame.columns = _unique_labels(header)
+    frame.attrs["header"] = header
+    frame.attrs["name"] = name
+    return frame
+
+
+def _unique_labels(header: Sequence[str]) -> list[str]:
+    """Column labels for a header that may repeat a name: the first copy keeps the name."""
+    seen: dict[str, int] = {}
+    labels = []
+    for name in (h.strip() for h in header):
+        labels.append(name if name not in seen else f"{name} (copy {seen[name] + 1})")
+        seen[name] = seen.get(name, 0) + 1
+    return labels
+
+
+def _check_separator(name: str, lines: list[str], header: list[str], sep: str) -> None:
+    """Refuse a file whose header is not split by ``sep`` but by another separator."""
+    if len(header) > 1:
+        return
+    found = [s for s in SEPARATORS if s != sep and s in lines[0]]
+    if not found:
+        return
+    other = found[0]
+    sample = " ".join(lines[1:3])
+    decimal_hint = ", decimal=','" if other != "," and re.search(r"\d,\d", sample) else ""
+    raise DataError(
+        f"{name} is {SEPARATORS[other]}-separated (header {lines[0][:60]!r}), but "
+        f"sep={sep!r} was expected; pass sep={other!r}{decimal_hint}"
+    )
+
+
+def _check_field_counts(name: str, lines: list[str], n_header: int, sep: str) -> None:
+    """Refuse rows with more or fewer fields than the header, naming the first one."""
+    for number, fields in enumerate(csv.reader(lines[1:], delimiter=sep), start=1):
+        if len(fields) == n_header:
+            continue
+        hint = "every row needs one value per column (an empty cell for a missing value)"
+        if sep == "," and re.search(r"\d,\d", lines[number]) and len(fields) > n_header:
+            hint = (
+                "numbers with a decimal comma (12,5) split into two fields in a "
+                "comma-separated file: write a dot, or separate the fields with ';' and pass "
+                "sep=';', decimal=','"
+            )
+        raise DataError(
+            f"{name}: row {number} has {len(fields)} fields but the header has {n_header} "
+            f"({lines[number][:60]!r}); {hint}"
+        )

@@ -1,0 +1,260 @@
+"""Checking a monthly record: columns, dates, values — the rules the course's windows rely on.
+
+:func:`validate_record` runs every check on a date-indexed DataFrame, whether it came from a
+file (``data.load_record`` calls it) or was built by hand; :func:`check_numeric` and
+:func:`check_plausible` also serve the daily reader. Each check raises ``DataError`` with the
+column, the row (1 = the first data row) and/or date, the value, and the fix.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+from helpers.columns import resolve_columns
+from helpers.config import COURSE
+from helpers.dates import check_increasing
+from helpers.errors import DataError, listing, plural, row_label
+from helpers.windows import check_consecutive_months, check_record_length, check_window
+
+#: Values that stand for "missing" in many exports; refused unless ``sentinels=()`` is passed.
+SENTINELS = (-9999.0, -9999.9, -999.0, -999.9, -99.9, -99.99, -99.0, 9999.0, 99999.0)
+
+#: A value farther from its column's median than this many times the column's 10-90 %
+#: range is refused as implausible (a typo, an overflow such as 1e30, a unit slip);
+#: ``outlier_limit=None`` switches the check off.
+OUTLIER_LIMIT = 50.0
+
+#: A number written with a decimal comma: 12,5 or -0,25.
+DECIMAL_COMMA = re.compile(r"^\s*[-+]?\d+,\d+\s*$")
+
+
+def check_numeric(
+    frame: pd.DataFrame, columns: Sequence[str], index: pd.DatetimeIndex | None = None
+) -> None:
+    """Refuse columns whose values are not numbers, naming the first bad value and its row.
+
+    Used by every reader of a user's table, before the values are converted to floats.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        The table as read (columns may still hold text).
+    columns : list of str
+        Columns that must be numeric.
+    index : pandas.DatetimeIndex, optional
+        The rows' dates, for messages.
+
+    Raises
+    ------
+    DataError
+        Naming the column, the first value that is not a number, its row, and the likely fix
+        (a decimal comma, a unit, a units line).
+    """
+    for column in columns:
+        values = frame[column]
+        if pd.api.types.is_bool_dtype(values):
+            raise DataError(
+                f"column {column!r} holds True/False values, not numbers; convert it "
+                "explicitly (e.g. to 0/1) if it is meant as an input"
+            )
+        if pd.api.types.is_numeric_dtype(values):
+            continue
+        coerced = pd.to_numeric(values, errors="coerce")
+        bad = np.flatnonzero(coerced.isna().to_numpy() & values.notna().to_numpy())
+        if len(bad) == 0:  # e.g. an object column of numbers: fine
+            continue
+        first = bad[0]
+        value = values.iloc[first]
+        hint = (
+            "it looks like a decimal comma: pass decimal=',' (with sep=';' for a "
+            "semicolon-separated file), or write a dot"
+            if DECIMAL_COMMA.match(str(value)) else
+            "use a dot as decimal mark, no units or thousands separators, and an empty cell "
+            "for a missing value; pass features=[...] to leave out text columns"
+        )
+        if first == 0 and str(value).strip().startswith("#"):
+            hint = "row 1 looks like a units or comment line: delete it, or pass skiprows=[1]"
+        raise DataError(
+            f"column {column!r} is not numeric: {plural(len(bad), 'value')} cannot be read as "
+            f"a number, first {value!r} at {row_label(first, index)}; {hint}"
+        )
+
+
+
+def _check_month_index(index: pd.Index) -> None:
+    """Dates: present, at month start, unique, increasing, without missing months."""
+    if not isinstance(index, pd.DatetimeIndex):
+        raise DataError(
+            f"the record must be indexed by dates (a pandas DatetimeIndex), got "
+            f"{type(index).__name__}; use load_record, or frame.set_index(pd.to_datetime(...))"
+        )
+    missing = np.flatnonzero(index.isna())
+    if len(missing):
+        raise DataError(
+            f"{plural(len(missing), 'date')} missing (empty), at row(s) "
+            f"{listing(p + 1 for p in missing)}"
+        )
+    not_start = np.flatnonzero((index.day != 1) | (index != index.normalize()))
+    if len(not_start):
+        first = not_start[0]
+        raise DataError(
+            f"dates must be the first day of their month; {plural(len(not_start), 'date')} "
+            f"{'is' if len(not_start) == 1 else 'are'} not, first {index[first]} at row "
+            f"{first + 1}. load_record moves any day to the first of its month; for a "
+            "DataFrame use frame.index = frame.index.to_period('M').to_timestamp()"
+        )
+    duplicated = index[index.duplicated()].unique()
+    if len(duplicated):
+        first = duplicated[0]
+        rows = np.flatnonzero(index == first) + 1
+        raise DataError(
+            f"{plural(len(duplicated), 'month')} "
+            f"{'appears' if len(duplicated) == 1 else 'appear'} more than once, first "
+            f"{first:%Y-%m} at rows {listing(rows)}; the record must have exactly one row per "
+            "month (aggregate daily or weekly data to months first)"
+        )
+    check_increasing(index)
+    check_consecutive_months(index)
+
+
+def _check_values(frame: pd.DataFrame, columns: Sequence[str]) -> None:
+    """No NaN, no infinities, no constant column."""
+    index = frame.index
+    for column in columns:
+        values = frame[column].to_numpy(dtype="float64")
+        nan = np.flatnonzero(np.isnan(values))
+        if len(nan):
+            raise DataError(
+                f"column {column!r} has {plural(len(nan), 'missing value')} (NaN), first at "
+                f"{row_label(nan[0], index)}; fill or remove them before loading (rows: "
+                f"{listing(p + 1 for p in nan)})"
+            )
+        infinite = np.flatnonzero(np.isinf(values))
+        if len(infinite):
+            raise DataError(
+                f"column {column!r} has {plural(len(infinite), 'infinite value')}, first at "
+                f"{row_label(infinite[0], index)}"
+            )
+    for column in columns:
+        values = frame[column].to_numpy(dtype="float64")
+        if len(values) and values.max() == values.min():
+            raise DataError(
+                f"column {column!r} is constant (every value is {values[0]:g}): it carries no "
+                "information and cannot be standardised (its standard deviation is zero); "
+                "leave it out of the features"
+            )
+
+
+
+def check_plausible(
+    frame: pd.DataFrame,
+    columns: Sequence[str],
+    sentinels: Sequence[float] = SENTINELS,
+    outlier_limit: float | None = OUTLIER_LIMIT,
+) -> None:
+    """Refuse sentinel values and absurd outliers, naming column, row and value.
+
+    Missing values (NaN) are skipped, so the check also serves daily data with gaps.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        Numeric columns (a ``DatetimeIndex`` lets messages give dates).
+    columns : list of str
+        Columns to check.
+    sentinels : sequence of float, default SENTINELS
+        Values that stand for "missing" (``-999``, ...); ``()`` accepts them as real values.
+    outlier_limit : float or None, default OUTLIER_LIMIT (50)
+        Refuse a value farther from the column's median than this many times the column's
+        10-90 % range; ``None`` switches the check off.
+
+    Raises
+    ------
+    DataError
+        Naming the column, the row (and date) and the value, and the override.
+    """
+    index = frame.index if isinstance(frame.index, pd.DatetimeIndex) else None
+    for column in columns:
+        values = frame[column].to_numpy(dtype="float64")
+        found = np.flatnonzero(np.isin(values, np.asarray(sentinels, dtype="float64")))
+        if len(found):
+            first = found[0]
+            raise DataError(
+                f"column {column!r} holds {values[first]:g} at {row_label(first, index)} "
+                f"({plural(len(found), 'such value')}): a code for a missing value, not a "
+                "measurement; replace it with an empty cell (then fill or cut the gap), or "
+                "pass sentinels=() if it is a real value"
+            )
+        if outlier_limit is None:
+            continue
+        finite = values[np.isfinite(values)]
+        if len(finite) < 3:
+            continue
+        low, median, high = np.percentile(finite, [10, 50, 90])
+        spread = high - low
+        if spread <= 0:
+            continue
+        distance = np.abs(values - median) / spread
+        far = np.flatnonzero(np.isfinite(distance) & (distance > outlier_limit))
+        if len(far):
+            first = far[np.argmax(distance[far])]
+            raise DataError(
+                f"column {column!r} holds an implausible value {values[first]:g} at "
+                f"{row_label(first, index)}: {distance[first]:.3g} times the column's 10-90 % "
+                f"range ({low:g} to {high:g}) away from its median {median:g}; fix or delete it "
+                "(a typo, an overflow, a unit slip?), or pass outlier_limit=None if it is real"
+            )
+
+
+
+def validate_record(
+    frame: pd.DataFrame,
+    features: Sequence[str] | None,
+    target: str,
+    window: int = COURSE.window,
+    *,
+    sentinels: Sequence[float] = SENTINELS,
+    outlier_limit: float | None = OUTLIER_LIMIT,
+) -> None:
+    """Check a date-indexed monthly record; raise ``DataError`` on the first problem found.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        One row per month, indexed by a ``DatetimeIndex`` of month starts.
+    features : list of str or None
+        Input columns; ``None`` means every column except ``target``.
+    target : str
+        The column to predict.
+    window : int, default 12
+        Months per input window; the record needs at least ``window + MIN_WINDOWS - 1`` rows.
+    sentinels, outlier_limit
+        See :func:`check_plausible`; ``sentinels=()`` and ``outlier_limit=None`` switch the
+        checks off.
+
+    Returns
+    -------
+    None
+
+    Raises
+    ------
+    DataError
+        Unknown columns; dates missing, not at month start, duplicated, unsorted or with gaps;
+        non-numeric, missing (NaN), infinite, sentinel, implausible or constant values; a
+        record too short for the window. The message names the column and the row and/or date.
+    """
+    if not isinstance(frame, pd.DataFrame):
+        raise DataError(f"expected a pandas DataFrame, got {type(frame).__name__}")
+    check_window(window)
+    features = resolve_columns(frame.columns, features, target)
+    columns = [*features, target]
+    index = frame.index if isinstance(frame.index, pd.DatetimeIndex) else None
+    check_numeric(frame, columns, index)
+    _check_month_index(frame.index)
+    _check_values(frame, columns)
+    check_plausible(frame, columns, sentinels, outlier_limit)
+    check_record_length(len(frame), window)
