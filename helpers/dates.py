@@ -128,9 +128,10 @@ def parse_dates(
     stripped = text.astype("string").str.strip()
     empty = np.flatnonzero((stripped.isna() | (stripped == "")).to_numpy(dtype=bool))
     if len(empty):
+        hint = "; if row 1 is a units line, pass skiprows=[1]" if empty[0] == 0 else ""
         raise DataError(
             f"column {date_column!r} has {plural(len(empty), 'missing date')} (empty cells), "
-            f"at row(s) {listing(p + 1 for p in empty)}"
+            f"at row(s) {listing(p + 1 for p in empty)}{hint}"
         )
     if date_format is None:
         parsed = _year_first(stripped, need_day)
