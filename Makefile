@@ -51,6 +51,7 @@ data: env
 benchmark: env
 	$(PY) benchmarks/shap_routes.py
 	$(PY) benchmarks/deepshap_engine.py
+	$(PY) benchmarks/reading.py
 
 ## Re-execute the notebooks in place so their saved outputs are current (maintainers).
 refresh: env
