@@ -95,7 +95,7 @@ def own_data_steps():
     """The three Python blocks of the README's 'Your own data' section, by their first line."""
     text = (paths.REPO_ROOT / "README.md").read_text()
     section = text.split("## Your own data")[1].split("\n## ")[0]
-    blocks = re.findall(r"```python\n(.*?)```", section, flags=re.S)
+    blocks = re.findall(r"```python\n(# \d\..*?)```", section, flags=re.S)
     steps = {block.split(".")[0].removeprefix("# "): block for block in blocks}
     assert sorted(steps) == ["1", "2", "3"], "expected the blocks '# 1.', '# 2.' and '# 3.'"
     return steps
