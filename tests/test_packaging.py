@@ -17,7 +17,8 @@ PACKAGE = paths.REPO_ROOT / "helpers"
 PYPROJECT = tomllib.loads((paths.REPO_ROOT / "pyproject.toml").read_text())
 
 #: Import names whose distribution is called differently on PyPI.
-DISTRIBUTION = {"sklearn": "scikit-learn", "tensorflow": "tensorflow-cpu", "yaml": "pyyaml"}
+DISTRIBUTION = {"charset_normalizer": "charset-normalizer", "sklearn": "scikit-learn",
+                "tensorflow": "tensorflow-cpu", "yaml": "pyyaml"}
 
 
 def third_party_imports():
