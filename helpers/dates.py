@@ -27,7 +27,7 @@ _YEAR_FIRST = re.compile(
 # The same without separators: 196001 or 19600101.
 _COMPACT = re.compile(r"^(?P<year>\d{4})(?P<month>\d{2})(?P<day>\d{2})?$")
 # Day or month first: 01.02.1960, 1/2/1960, 01-02-1960.
-_DAY_OR_MONTH_FIRST = re.compile(r"^(\d{1,2})([./-])(\d{1,2})\2\d{4}\b")
+_DAY_OR_MONTH_FIRST = re.compile(r"^(\d{1,2})([./-])(\d{1,2})\2\d{4}(?:\D|$)")
 
 
 def check_increasing(dates: pd.DatetimeIndex, date_column: str | None = None) -> None:
@@ -69,25 +69,38 @@ def _year_first(text: pd.Series, need_day: bool) -> pd.Series:
     return pd.Series(parsed, index=text.index)
 
 
+def _day_or_month_first(text: pd.Series, sep: str) -> str:
+    """The ``date_format=`` hint for dates such as 01.02.1960, judged on the whole column.
+
+    A first number above 12 anywhere (``13.01.1960``) shows the day comes first; a second
+    number above 12 (``01/13/1960``), the month. Without either, the message offers both.
+    """
+    day_first, month_first = f"%d{sep}%m{sep}%Y", f"%m{sep}%d{sep}%Y"
+    parts = text.astype("string").str.strip().str.extract(_DAY_OR_MONTH_FIRST).dropna()
+    firsts, seconds = parts[0].astype(int), parts[2].astype(int)
+    if (firsts > 12).any() and not (seconds > 12).any():
+        row = int(np.flatnonzero((firsts > 12).to_numpy())[0])
+        example = f"{text.loc[parts.index[row]]!r}"
+        return f"; the dates put the day first (e.g. {example}): pass date_format={day_first!r}"
+    if (seconds > 12).any() and not (firsts > 12).any():
+        row = int(np.flatnonzero((seconds > 12).to_numpy())[0])
+        example = f"{text.loc[parts.index[row]]!r}"
+        return (f"; the dates put the month first (e.g. {example}): pass "
+                f"date_format={month_first!r}")
+    return (
+        "; day and month cannot be told apart in such dates: pass "
+        f"date_format={day_first!r} (day first) or date_format={month_first!r} (month first)"
+    )
+
+
 def _unreadable(text: pd.Series, bad: np.ndarray, date_column: str, expected: str) -> DataError:
-    """The error for dates that cannot be read, with the hint that fits the first one."""
+    """The error for dates that cannot be read, with the hint that fits them."""
     first = bad[0]
     value = str(text.iloc[first]).strip()
     hint = ""
     ambiguous = _DAY_OR_MONTH_FIRST.match(value)
     if ambiguous:
-        sep = ambiguous.group(2)
-        day_first, month_first = f"%d{sep}%m{sep}%Y", f"%m{sep}%d{sep}%Y"
-        if int(ambiguous.group(1)) > 12:
-            hint = f"; the dates put the day first: pass date_format={day_first!r}"
-        elif int(ambiguous.group(3)) > 12:
-            hint = f"; the dates put the month first: pass date_format={month_first!r}"
-        else:
-            hint = (
-                "; day and month cannot be told apart in such dates: pass "
-                f"date_format={day_first!r} (day first) or date_format={month_first!r} "
-                "(month first)"
-            )
+        hint = _day_or_month_first(text, ambiguous.group(2))
     elif first == 0 and value.startswith("#"):
         hint = "; row 1 looks like a units or comment line: delete it, or pass skiprows=[1]"
     elif first == 0:

@@ -218,12 +218,14 @@ CASES = [
      ok(lambda r: len(r) == 48)),
     ("month first, unambiguous", lines(lambda ls: ls[:1] + [
         re.sub(r"^(\d{4})-(\d+)-(\d+)", r"\2/15/\1", line) for line in ls[1:]]), {},
-     r"'01/15/1990' at row 1.*put the month first: pass date_format='%m/%d/%Y'"),
+     r"'01/15/1990' at row 1.*put the month first \(e\.g\. '01/15/1990'\): pass "
+     r"date_format='%m/%d/%Y'"),
     ("month first read", lines(lambda ls: ls[:1] + [
         re.sub(r"^(\d{4})-(\d+)-(\d+)", r"\2/15/\1", line) for line in ls[1:]]),
      {"date_format": "%m/%d/%Y"}, ok(lambda r: r.index[0] == pd.Timestamp(FIRST))),
     ("day first, unambiguous", sub("1990-01-01", "13.01.1990"), {},
-     r"'13\.01\.1990' at row 1.*put the day first: pass date_format='%d\.%m\.%Y'"),
+     r"'13\.01\.1990' at row 1.*put the day first \(e\.g\. '13\.01\.1990'\): pass "
+     r"date_format='%d\.%m\.%Y'"),
     ("day or month first", sub("1990-01-01", "01/02/1990"), {},
      r"cannot be told apart.*date_format='%d/%m/%Y' \(day first\) or date_format='%m/%d/%Y'"),
     ("month 13", sub("1990-03-01", "1990/13/1"), {}, r"1 date cannot be read, first '1990/13/1'"),
@@ -281,6 +283,18 @@ DAILY_CASES = [
      r"'precip' holds -999 at row 9 \(date 1990-01-09\)"),
     ("daily day-first dates, no format", lambda: _daily(DAILY_TEXT.replace(
         "1990-01-01", "01.01.1990")), r"'01\.01\.1990' at row 1.*date_format='%d\.%m\.%Y'"),
+    ("daily day-first file, no format", lambda: _daily(DAILY_DAY_FIRST),
+     r"120 dates cannot be read, first '01\.01\.1990' at row 1.*put the day first "
+     r"\(e\.g\. '13\.01\.1990'\): pass date_format='%d\.%m\.%Y'$"),
+    ("daily dates out of order", lambda: _daily(DAILY_TEXT.replace("1990-01-02", "x")
+                                                .replace("1990-01-04", "1990-01-02")
+                                                .replace("x", "1990-01-04")),
+     r"column 'date': dates are not in increasing order: row 3 \(1990-01-03\) comes after "
+     r"row 2 \(1990-01-04\); sort the rows by date"),
+    ("daily GBK, Chinese dates", lambda: daily.read_daily(io.BytesIO(re.sub(
+        r"(\d{4})-0?(\d+)-0?(\d+)", r"\1年\2月\3日",
+        DAILY_TEXT.replace("date,precip", "日期,降水量")).encode("gbk")), date_column="日期"),
+     ok(lambda d: list(d.columns) == ["降水量"] and d.index[40] == pd.Timestamp("1990-02-10"))),
     ("daily day-first dates read", lambda: _daily(DAILY_DAY_FIRST, date_format="%d.%m.%Y"),
      ok(lambda d: d.index[1] == pd.Timestamp("1990-01-02") and d.index.is_monotonic_increasing)),
     ("daily day twice", lambda: _daily(DAILY_TEXT.replace("1990-01-02", "1990-01-01")),
