@@ -109,7 +109,8 @@ def _detect(raw: bytes, name: str) -> str:
     tried = "UTF-8, " + ", ".join(NAMES[e] for e in DETECTED)
     matches = [
         match for match in from_bytes(raw, cp_isolation=list(DETECTED))
-        if match.chaos <= MAX_CHAOS and _plausible(match.encoding, str(match))
+        if match.encoding in DETECTED and match.chaos <= MAX_CHAOS
+        and _plausible(match.encoding, str(match))
     ]
     if not matches:
         raise DataError(
@@ -133,7 +134,7 @@ def _detect(raw: bytes, name: str) -> str:
             f"cannot tell the encoding of {name}: {shown}. Pass the right one, {options} "
             f"(encodings tried: {tried})"
         )
-    text, codec = next(iter(readings.items()))
+    (codec,) = readings.values()
     return raw.decode(codec)  # the whole file, strictly: an error here would be a bug
 
 

@@ -178,6 +178,10 @@ CASES = [
     ("wrong encoding given", then(sub("tmean", "气温"), encode("gbk")), {"encoding": "utf-8"},
      r"not valid 'utf-8' text: bytes .* on line 1 cannot be decoded; pass the file's real "
      r"encoding as encoding="),
+    ("UTF-16 with BOM", then(sub("tmean", "平均气温"), encode("utf-16")), {},
+     ok(lambda r: "平均气温" in r.columns)),
+    ("GB18030 beyond GBK", then(sub("tmean", "气温€"), encode("gb18030")), {},
+     ok(lambda r: "气温€" in r.columns)),
     ("unknown encoding", encode("utf-8"), {"encoding": "klingon"}, r"unknown encoding 'klingon'"),
     ("Shift-JIS", then(sub("tmean", "日付の気温"), encode("shift_jis")), {},
      r"not text in any of the encodings tried \(UTF-8, GB18030 \(GBK\), Big5, Windows-1252\)"
