@@ -252,21 +252,28 @@ def plot_heatmap(
     fmt: str = ".2f",
     ax: Axes | None = None,
     colorbar_label: str | None = None,
+    vmax: float | None = None,
 ) -> Axes:
     """An annotated heatmap of a small table (e.g. lag x variable or month x variable).
 
     With ``center`` given (signed values, e.g. ``center=0`` with ``cmap="RdBu_r"``), the colour
     scale is symmetric about it with limits at the 98th percentile of the absolute deviations
-    (:func:`symmetric_limit`), so a single extreme cell does not wash out the rest.
+    (:func:`symmetric_limit`), so a single extreme cell does not wash out the rest. Without it,
+    ``vmax`` (with 0 as the lower end) puts several heatmaps on one common scale. Cells beyond
+    the colour scale get the end colour, and the colour bar an arrow at that end.
     """
     if ax is None:
         _, ax = plt.subplots(
             figsize=(1.2 + 0.75 * table.shape[1], max(2.6, 0.9 + 0.4 * table.shape[0]))
         )
-    limits = {}
+    limits = {} if vmax is None else {"vmin": 0.0, "vmax": vmax}
     if center is not None:
         limit = symmetric_limit(table.to_numpy(float) - center)
         limits = {"vmin": center - limit, "vmax": center + limit}
+    values = table.to_numpy(float)
+    below = bool(limits) and np.nanmin(values) < limits["vmin"]
+    above = bool(limits) and np.nanmax(values) > limits["vmax"]
+    extend = {(True, True): "both", (True, False): "min", (False, True): "max"}.get((below, above))
     sns.heatmap(
         table,
         cmap=cmap,
@@ -276,7 +283,11 @@ def plot_heatmap(
         fmt=fmt,
         annot_kws={"fontsize": 7},
         ax=ax,
-        cbar_kws={"shrink": 0.7, **({"label": colorbar_label} if colorbar_label else {})},
+        cbar_kws={
+            "shrink": 0.7,
+            **({"label": colorbar_label} if colorbar_label else {}),
+            **({"extend": extend} if extend else {}),
+        },
     )
     ax.set_title(title)
     return ax
