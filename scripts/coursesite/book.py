@@ -103,7 +103,7 @@ def launch_box(name: str, download: str, repository: str | None, branch: str) ->
     branch
         The repository's branch the links open.
     """
-    download_link = f"{{download}}`Download the notebook <{download}>`"
+    download_link = f"[Download the notebook](path:{download})"  # path: a download
     if repository is None or download.startswith("../downloads/student/"):
         steps = [
             f"1. {download_link} ({name}).",

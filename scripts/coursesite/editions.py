@@ -14,6 +14,9 @@ import nbformat
 SOLUTION_BLOCK = re.compile(
     r"<details>\s*<summary>\s*Solution\b.*?</details>[ \t]*\n?", flags=re.S | re.I
 )
+# The line that points to those blocks ("Solutions are folded below; try first.").
+SOLUTIONS_NOTE = re.compile(r"^Solutions are folded below.*$", flags=re.M)
+STUDENT_NOTE = "*This is the student edition: the worked answers are in the instructor edition.*"
 
 
 def remove_solutions(source: str) -> tuple[str, int]:
@@ -27,9 +30,11 @@ def remove_solutions(source: str) -> tuple[str, int]:
     Returns
     -------
     tuple of (str, int)
-        The Markdown without its solution blocks, and how many blocks were removed.
+        The Markdown without its solution blocks (and with the line that points to them
+        saying where the answers are instead), and how many blocks were removed.
     """
-    return SOLUTION_BLOCK.subn("", source)
+    without, count = SOLUTION_BLOCK.subn("", source)
+    return SOLUTIONS_NOTE.sub(STUDENT_NOTE, without), count
 
 
 def student_edition(notebook: nbformat.NotebookNode) -> tuple[nbformat.NotebookNode, int]:
