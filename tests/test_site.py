@@ -22,6 +22,7 @@ sys.path.insert(0, str(paths.REPO_ROOT / "scripts"))
 from coursesite import book, editions, outputs  # noqa: E402
 
 NOTEBOOKS = sorted((paths.REPO_ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+DOI = "https://doi.org/10.1016/0022-1694(70)90255-6"
 SOLUTION = "<details>\n<summary>Solution 1</summary>\n\n```python\nx = 1\n```\n</details>"
 
 
@@ -37,6 +38,7 @@ def small_notebook(title: str, code: str = "print(1)") -> nbformat.NotebookNode:
         new_markdown_cell("## Exercises\n\n1. Set x to one.\n\n"
                           "Solutions are folded below; try first."),
         new_markdown_cell(SOLUTION),
+        new_markdown_cell(f"## References\n\nA. Author (1970). {DOI}"),
     ]
     return outputs.record_code_hashes(notebook)
 
@@ -124,6 +126,13 @@ def test_failing_cell_stops_execution_naming_notebook_and_cell(tmp_path):
         outputs.execute(path, tmp_path)
 
 
+def test_a_page_naming_the_machine_s_folders_stops_the_build(tmp_path):
+    (tmp_path / "page.html").write_text(f"<p>{tmp_path}/notebooks/x.py</p>", encoding="utf-8")
+    with pytest.raises(outputs.BuildError, match="page.html names the machine path"):
+        book.check_no_machine_paths(tmp_path, [tmp_path])
+    book.check_no_machine_paths(tmp_path, [book.Path("/")])  # a bare root is not a prefix
+
+
 def test_progress_bars_and_machine_paths_are_removed():
     notebook = small_notebook("01 · Test")
     notebook.cells[1].outputs = [
@@ -188,6 +197,7 @@ def test_without_an_address_pages_say_how_to_upload_to_colab(tmp_path, capsys):
             assert "".join(copy["cells"][0]["source"]).startswith("# "), "a notebook to download"
         student = (out / "student" / f"{path.stem}.html").read_text(encoding="utf-8")
         assert "Solution 1" not in student and "Set x to one." in student
+        assert f'href="{DOI}"' in page, "a reference's DOI is a link"
     assert (out / "README.zh-CN.html").is_file() and (out / "docs" / "glossary.html").is_file()
 
 

@@ -250,8 +250,10 @@ def name_cell(warning: str, stage_dir: Path) -> str:
     return f"{match['file']}, cell {int(match['line']) // 10000 - 1}: {match['rest']}"
 
 
-def check_no_machine_paths(out_dir: Path, prefixes: list[str]) -> None:
+def check_no_machine_paths(out_dir: Path, folders: list[Path]) -> None:
     """Fail if a page or download of the site names a folder of the machine that built it."""
+    prefixes = [f"{folder}{sep}" for folder in folders for sep in "/\\"
+                if len(folder.parts) > 1]  # never "/" alone
     for path in sorted(out_dir.rglob("*")):
         if path.suffix in {".html", ".ipynb", ".txt"}:
             text = path.read_text(encoding="utf-8", errors="replace")
@@ -283,4 +285,4 @@ def build_site(repo: Path, notebooks: dict[str, nbformat.NotebookNode], stage_di
               "upload the downloaded notebook to Colab instead of linking to it.")
     stage(repo, stage_dir, notebooks, address)
     run_sphinx(stage_dir, out_dir)
-    check_no_machine_paths(out_dir, [str(repo), str(Path.home())])
+    check_no_machine_paths(out_dir, [repo, Path.home()])
