@@ -12,7 +12,7 @@ SETTINGS = yaml.safe_load((Path(__file__).parent / "site.yml").read_text(encodin
 
 project = "Explaining a runoff LSTM with SHAP"
 author = "The LSTM-SHAP course authors"
-copyright = "2026, " + author  # noqa: A001 (Sphinx's name)
+copyright = "2026, " + author
 html_title = project
 language = "en"
 
@@ -41,6 +41,7 @@ html_theme_options = {
     "repository_url": SETTINGS["repository"] or "",
     "repository_branch": SETTINGS["branch"],
     "use_fullscreen_button": False,
+    "navbar_persistent": [],         # search sits in the sidebar; no second search bar on top
 }
 html_show_copyright = False
 html_show_sphinx = False

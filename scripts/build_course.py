@@ -37,6 +37,7 @@ def prepared(path: Path, run: bool, in_place: bool) -> nbformat.NotebookNode:
     if not run:
         notebook = nbformat.read(path, as_version=4)
         outputs.check_outputs_current(notebook, path.name)
+        print(f"{path.name}: saved outputs, current")
         return notebook
     start = time.perf_counter()
     print(f"{path.name} ...", end=" ", flush=True)

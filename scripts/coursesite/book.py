@@ -1,4 +1,6 @@
-"""The course site: stage the notebooks and pages next to book/'s configuration, run Jupyter Book.
+"""The course site: stage the notebooks and pages beside book/'s configuration, render with Sphinx.
+
+Sphinx with MyST-NB and the sphinx-book-theme is Jupyter Book 1.x's stack, used directly.
 
 The staged source tree (``build/site-src/``) mirrors the repository, so that the READMEs' and
 the glossary's relative links work on the site as they do on GitHub::
@@ -8,7 +10,8 @@ the glossary's relative links work on the site as they do on GitHub::
     notebooks/NN_*.ipynb               instructor edition, executed or checked current
     student/NN_*.ipynb                 student edition (solutions removed)
     downloads/...                      the same notebooks without the launch box, to download
-    README.md, README.zh-CN.md, docs/*.md, data/README.md, LICENSE*, CITATION.cff
+    README.md, README.zh-CN.md, docs/*.md, data/README.md, LICENSE.md   pages
+    LICENSE, CITATION.cff, helpers/...   files those pages link to (downloads on the site)
 """
 
 import re
@@ -98,13 +101,13 @@ def launch_box(name: str, download: str, repository: str | None, branch: str) ->
     download
         Path of its downloadable copy, relative to the page.
     repository
-        ``https://github.com/OWNER/NAME``, or None: then the box says how to upload the
-        downloaded notebook to Colab instead of linking to it.
+        ``https://github.com/OWNER/NAME``, or None (unset, or a copy that is not in the
+        repository): then the box says how to upload the downloaded notebook to Colab.
     branch
         The repository's branch the links open.
     """
     download_link = f"[Download the notebook](path:{download})"  # path: a download
-    if repository is None or download.startswith("../downloads/student/"):
+    if repository is None:
         steps = [
             f"1. {download_link} ({name}).",
             f"2. Open Colab ({COLAB}), choose *File → Upload notebook* and pick that file "
