@@ -198,7 +198,9 @@ def test_without_an_address_pages_say_how_to_upload_to_colab(tmp_path, capsys):
         student = (out / "student" / f"{path.stem}.html").read_text(encoding="utf-8")
         assert "Solution 1" not in student and "Set x to one." in student
         assert f'href="{DOI}"' in page, "a reference's DOI is a link"
-    assert (out / "README.zh-CN.html").is_file() and (out / "docs" / "glossary.html").is_file()
+    assert (out / "README.html").is_file() and (out / "README.zh-CN.html").is_file()
+    for doc in (paths.REPO_ROOT / "docs").glob("*.md"):
+        assert (out / "docs" / f"{doc.stem}.html").is_file(), f"docs/{doc.name} has no page"
 
 
 def test_with_an_address_pages_link_to_colab_and_binder(tmp_path):

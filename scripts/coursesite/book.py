@@ -27,8 +27,8 @@ import yaml
 from .editions import student_edition
 from .outputs import BuildError
 
-PAGES = ["README.md", "README.zh-CN.md", "docs/glossary.md", "docs/compatibility.md",
-         "data/README.md", "LICENSE.md"]
+# Pages besides the notebooks; every docs/*.md is one too (book/index.md lists docs/* by glob).
+PAGES = ["README.md", "README.zh-CN.md", "data/README.md", "LICENSE.md"]
 LINK = re.compile(r"\]\((?!https?:|mailto:|#)([^)#\s]+)")  # a relative Markdown link's target
 COLAB = "https://colab.research.google.com"
 
@@ -180,7 +180,8 @@ def stage(repo: Path, stage_dir: Path, notebooks: dict[str, nbformat.NotebookNod
     write_text(student_index, student_index.read_text(encoding="utf-8").replace(
         "<!-- student-notebooks: the builder writes the toctree of the student notebooks here -->",
         student_toctree(list(notebooks))))
-    for name in PAGES:
+    docs = sorted(path.relative_to(repo).as_posix() for path in (repo / "docs").glob("*.md"))
+    for name in PAGES + docs:
         (stage_dir / name).parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(repo / name, stage_dir / name)
         copy_linked_files(repo, stage_dir, name)
