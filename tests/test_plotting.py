@@ -110,8 +110,8 @@ def test_chinese_labels_render_with_an_installed_cjk_font():
         pytest.fail(f"no font with Chinese glyphs installed (CI needs one): {fonts.INSTALL_HINT}")
     assert plotting.CJK_FONT == font and font in fonts.CJK_FONTS
     assert plt.rcParams["font.family"][0] == "sans-serif" and font in plt.rcParams["font.family"]
-    chosen = font_manager.get_font(font_manager.findfont(font_manager.FontProperties(family=[font])))
-    assert all(chosen.get_char_index(ord(c)) for c in "降水量平均气温径流")
+    chosen = font_manager.findfont(font_manager.FontProperties(family=[font]))
+    assert all(font_manager.get_font(chosen).get_char_index(ord(c)) for c in "降水量平均气温径流")
     latin = font_manager.findfont(font_manager.FontProperties(family=["sans-serif"]))
     assert Path(latin).name == "DejaVuSans.ttf"  # Latin text: the same font as before
     with warnings.catch_warnings():
