@@ -1,6 +1,7 @@
 """Model building, shape checks, deterministic training and the load-or-train path."""
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -248,3 +249,32 @@ def test_predict_checks_the_window_shape(record):
     other = windowing.prepare_windows(record, ["a", "b"], "q", window=6)
     with pytest.raises(ValueError, match=r"expects windows of shape \(n, 6, 3\)"):
         training.predict(trained.model, other.test, other.scaler)
+
+
+def test_an_interrupted_save_never_leaves_a_truncated_model(record, tmp_path, monkeypatch):
+    path = tmp_path / "model.keras"
+    args = dict(record=record, features=["a", "b", "c"], target="q", config=TINY, verbose=False)
+    trained = training.load_or_train(path, **args)
+    before = path.read_bytes()
+
+    def save_cut_short(filepath, *more, **options):
+        Path(filepath).write_bytes(before[: len(before) // 2])
+        raise KeyboardInterrupt  # the learner interrupts the kernel while saving
+
+    monkeypatch.setattr(trained.model, "save", save_cut_short)
+    with pytest.raises(KeyboardInterrupt):
+        training.save_trained(trained, path)
+    assert path.read_bytes() == before  # the old model, whole
+    assert [p.name for p in tmp_path.iterdir()] == ["model.keras"]  # no temporary, no sidecar
+    monkeypatch.undo()
+    assert training.load_or_train(path, **args).trained_now  # without its sidecar: retrained
+
+
+def test_scores_predict_the_lstm_through_training_predict(record):
+    from helpers import scores
+
+    trained = training.train_from_record(record, ["a", "b", "c"], "q", TINY, verbose=False)
+    table = scores.predictions(trained)
+    expected = training.predict(trained.model, trained.prepared.test, trained.prepared.scaler)
+    np.testing.assert_array_equal(table["LSTM"].to_numpy(), expected)
+    np.testing.assert_array_equal(table["observed"], record.loc[table.index, "q"])
