@@ -14,7 +14,8 @@ Modules, in the order the course uses them:
 - ``windowing``  sliding windows, chronological split, scaling fitted on training data only
 - ``metrics``    NSE, KGE, RMSE, percent bias
 - ``baselines``  monthly climatology and ridge regression
-- ``training``   the Keras LSTM: its deterministic training, saving, loading, and predictions
+- ``model_files`` a trained model on disk: the .keras file, its JSON sidecar, whether they fit
+- ``training``   the Keras LSTM: its deterministic training, predictions, saving and loading
 - ``scores``     the LSTM against the baselines, in the target's units, with bootstrap intervals
 - ``explain``    SHAP for Keras recurrent models (the fix) and cross-check routes
 - ``fonts``      a font with Chinese glyphs for labels in any language

@@ -1,4 +1,4 @@
-"""The course's LSTM: build it, train it deterministically, save it, load it (or retrain).
+"""The course's LSTM: build it, train it deterministically, predict with it, save and load it.
 
 The model is written the way a hydrologist writes it — a plain Keras ``Sequential`` with one
 ``LSTM`` layer and a ``Dense(1)`` head — with nothing special-cased for SHAP, so that notebook
@@ -7,11 +7,7 @@ The model is written the way a hydrologist writes it — a plain Keras ``Sequent
 
 from __future__ import annotations
 
-import dataclasses
-import hashlib
-import json
 import time
-import zipfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from os import PathLike
@@ -22,7 +18,7 @@ import numpy as np
 import pandas as pd
 import tensorflow as tf
 
-from helpers import data, files, paths, windowing
+from helpers import data, model_files, paths, windowing
 from helpers.config import COURSE, CourseConfig, settings_from
 from helpers.errors import whole_number
 
@@ -32,19 +28,8 @@ MODEL_NAME = "lstm_runoff"
 #: Where notebook 02 saves the trained model; a JSON file with the same stem sits beside it.
 MODEL_PATH = paths.MODELS_DIR / f"{MODEL_NAME}.keras"
 
-#: Settings of :class:`helpers.config.CourseConfig` that do not change the trained weights (they
-#: are read by the explanations): left out of the sidecar, so changing them does not retrain.
-EXPLANATION_SETTINGS = ("tolerance", "memory_budget_mb")
-
 #: Epochs between two progress lines while training.
 PROGRESS_EVERY = 25
-
-#: Hexadecimal digits of the fingerprint kept in the sidecar.
-FINGERPRINT_DIGITS = 16
-
-#: Relative tolerance between saved scaler statistics and those refitted now: JSON keeps a float
-#: exactly, so this only absorbs round-off of the refit; a larger difference means other data.
-SCALER_RTOL = 1e-9
 
 
 def model_path(seed: int) -> Path:
@@ -274,164 +259,26 @@ class TrainedModel:
         return self.history is not None
 
 
-class ModelFileError(RuntimeError):
-    """A saved model or its JSON sidecar cannot be read; the message names the file and the fix."""
-
-
-def model_settings(config: CourseConfig | Mapping[str, object] | None = None) -> dict:
-    """The settings that decide a model's weights, as the sidecar stores them.
-
-    Parameters
-    ----------
-    config : CourseConfig, dict or None
-        As for :func:`load_or_train`.
-
-    Returns
-    -------
-    dict
-        Every setting of :class:`helpers.config.CourseConfig` but :data:`EXPLANATION_SETTINGS`.
-    """
-    settings = dataclasses.asdict(settings_from(config))
-    return {key: value for key, value in settings.items() if key not in EXPLANATION_SETTINGS}
-
-
-def fingerprint(
-    record: pd.DataFrame,
-    config: CourseConfig | Mapping[str, object] | None,
-    features: Sequence[str],
-    target: str,
-) -> str:
-    """A short hash of the data used, the feature order, the target, the settings and versions.
-
-    A saved model is reused only when its fingerprint matches, so changing the values of a
-    feature or the target, the features or their order, the target, a setting of
-    :func:`model_settings`, TensorFlow or Keras retrains it. Columns of ``record`` that are not
-    used do not count.
-    """
-    columns = [*features, target]
-    digest = hashlib.sha256()
-    digest.update(pd.util.hash_pandas_object(record[columns], index=True).to_numpy().tobytes())
-    digest.update(json.dumps({"features": list(features), "target": target}).encode())
-    digest.update(json.dumps(model_settings(config), sort_keys=True).encode())
-    digest.update(f"{tf.__version__} {keras.__version__}".encode())
-    return digest.hexdigest()[:FINGERPRINT_DIGITS]
-
-
-def _sidecar(path: Path) -> Path:
-    return path.with_suffix(".json")
-
-
-def _what_to_do(path: Path) -> str:
-    """The fix for a damaged saved model, for ModelFileError's message."""
-    return (
-        f"delete {paths.shown(path)} and {paths.shown(_sidecar(path))}, then call "
-        f"training.load_or_train again: it trains the model anew and saves it"
-    )
-
-
 def save_trained(trained: TrainedModel, path: str | PathLike = MODEL_PATH) -> None:
     """Save the model (Keras native format) and, beside it, what reproduces its inputs.
 
     The JSON sidecar holds the feature order, target, scaler statistics, settings (window
     included) and the fingerprint; :func:`load_or_train` reads every field back: the names and
     settings to say why a saved model is stale, the scaler to check the reloaded model sees
-    the inputs it was trained on.
-
-    Both files are written to temporary files and renamed into place
-    (:func:`helpers.files.replaced_atomically`), the sidecar last: an interrupted save leaves
-    the old pair, or a model without a sidecar (which :func:`load_or_train` retrains), never
-    a truncated file under the real name.
+    the inputs it was trained on. An interrupted save never leaves a truncated file under the
+    real name (:func:`helpers.model_files.save`).
     """
-    path = Path(path)
     prepared = trained.prepared
     info = {
         "features": prepared.features,
         "target": prepared.target,
         "scaler": prepared.scaler.to_dict(),
-        "config": model_settings(trained.config),
-        "fingerprint": fingerprint(
+        "config": model_files.model_settings(trained.config),
+        "fingerprint": model_files.fingerprint(
             prepared.record, trained.config, prepared.features, prepared.target
         ),
     }
-    _sidecar(path).unlink(missing_ok=True)  # no moment with a new model and an old sidecar
-    with files.replaced_atomically(path) as temporary:
-        trained.model.save(temporary)
-    files.write_text_atomically(_sidecar(path), json.dumps(info, indent=2, ensure_ascii=False))
-
-
-_SIDECAR_KEYS = ("features", "target", "scaler", "config", "fingerprint")
-
-
-def _read_sidecar(sidecar: Path, model_path: Path) -> dict:
-    """The sidecar's content, or a ModelFileError naming the file and the fix."""
-    try:
-        info = json.loads(sidecar.read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError) as error:
-        raise ModelFileError(
-            f"the model's sidecar {paths.shown(sidecar)} is damaged: not valid JSON ({error}); "
-            f"{_what_to_do(model_path)}"
-        ) from error
-    missing = [key for key in _SIDECAR_KEYS if not isinstance(info, dict) or key not in info]
-    if missing:
-        raise ModelFileError(
-            f"the model's sidecar {paths.shown(sidecar)} lacks {', '.join(missing)} (written by "
-            f"another version of the course?); {_what_to_do(model_path)}"
-        )
-    return info
-
-
-def _load_model(path: Path) -> keras.Model:
-    """keras.models.load_model, or a ModelFileError naming the file and the fix.
-
-    A ``.keras`` file is a zip archive; one cut short has no zip directory, which Keras reports
-    as "File not found" although the file is there. That case is named for what it is.
-    """
-    if path.suffix == ".keras" and not zipfile.is_zipfile(path):
-        raise ModelFileError(
-            f"the saved model {paths.shown(path)} is damaged: it is not a complete .keras "
-            f"(zip) file, as a save cut short leaves it; {_what_to_do(path)}"
-        )
-    try:
-        return keras.models.load_model(path)
-    except Exception as error:  # Keras raises ValueError, OSError, BadZipFile, ... here
-        lines = str(error).strip().splitlines() or [""]
-        cause = lines[0].replace(str(path.resolve()), paths.shown(path))
-        raise ModelFileError(
-            f"could not load the saved model {paths.shown(path)} ({type(error).__name__}: "
-            f"{cause}): the file is damaged or not a Keras model; {_what_to_do(path)}"
-        ) from error
-
-
-def _stale_reason(
-    info: dict, expected: str, features: list[str], target: str, settings: dict
-) -> str | None:
-    """Why a saved model does not fit the request, or None when it does."""
-    if info["features"] != features:
-        return f"it was trained on features {info['features']}, not {features}"
-    if info["target"] != target:
-        return f"it was trained to predict {info['target']!r}, not {target!r}"
-    changed = [
-        f"{key} {info['config'].get(key)!r} -> {value!r}"
-        for key, value in settings.items()
-        if info["config"].get(key) != value
-    ]
-    if changed:
-        return f"settings changed: {', '.join(changed)}"
-    if info["fingerprint"] != expected:
-        return "the data or the TensorFlow/Keras versions changed"
-    return None
-
-
-def _same_scaler(saved: dict, fitted: dict) -> bool:
-    """Saved and refitted scaler statistics agree (names and dates exactly, numbers closely)."""
-    text = ("features", "target", "fitted_until")
-    numbers = ("feature_mean", "feature_std", "target_mean", "target_std")
-    if any(saved.get(key) != fitted[key] for key in text):
-        return False
-    return all(
-        np.allclose(saved.get(key), fitted[key], rtol=SCALER_RTOL, atol=0) for key in numbers
-    )
-
+    model_files.save(trained.model, info, path)
 
 def _windows_for_training(
     record: pd.DataFrame, features: Sequence[str], target: str, config: CourseConfig
@@ -516,7 +363,7 @@ def load_or_train(
 
     Raises
     ------
-    ModelFileError
+    helpers.model_files.ModelFileError
         The saved model or its sidecar is damaged; the message names the file and says to
         delete it so that the next call retrains.
     """
@@ -525,17 +372,17 @@ def load_or_train(
     features = list(data.FEATURES if features is None else features)
     target = data.TARGET if target is None else target
     config = settings_from(config)
-    sidecar = _sidecar(path)
-    if path.exists() and sidecar.exists():
-        info = _read_sidecar(sidecar, path)
-        expected = fingerprint(record, config, features, target)
-        reason = _stale_reason(info, expected, features, target, model_settings(config))
+    if path.exists() and model_files.sidecar_path(path).exists():
+        info = model_files.read_sidecar(path)
+        expected = model_files.fingerprint(record, config, features, target)
+        settings = model_files.model_settings(config)
+        reason = model_files.stale_reason(info, expected, features, target, settings)
         if reason is None:
             prepared, fit_part, validation = _windows_for_training(
                 record, features, target, config
             )
-            if _same_scaler(info["scaler"], prepared.scaler.to_dict()):
-                model = _load_model(path)
+            if model_files.same_scaler(info["scaler"], prepared.scaler.to_dict()):
+                model = model_files.load_model(path)
                 if verbose:
                     print(f"loaded the trained model from {paths.shown(path)}")
                 return TrainedModel(model, prepared, fit_part, validation, config)

@@ -9,7 +9,7 @@ import pytest
 
 pytest.importorskip("tensorflow")
 
-from helpers import training, windowing
+from helpers import model_files, training, windowing
 from helpers.config import COURSE, CourseConfig
 
 # the 120-month record leaves 23 test windows: the short-test-period warning is expected here
@@ -123,10 +123,10 @@ def test_load_or_train_retrains_when_target_or_feature_order_changes(record, tmp
 
 
 def test_fingerprint_includes_features_and_target(record):
-    base = training.fingerprint(record, TINY, ["a", "b"], "q")
-    assert base != training.fingerprint(record, TINY, ["b", "a"], "q")
-    assert base != training.fingerprint(record, TINY, ["a", "b"], "c")
-    assert base == training.fingerprint(record.assign(extra=1.0), TINY, ["a", "b"], "q")
+    base = model_files.fingerprint(record, TINY, ["a", "b"], "q")
+    assert base != model_files.fingerprint(record, TINY, ["b", "a"], "q")
+    assert base != model_files.fingerprint(record, TINY, ["a", "b"], "c")
+    assert base == model_files.fingerprint(record.assign(extra=1.0), TINY, ["a", "b"], "q")
 
 
 def test_sidecar_fields_are_all_read(record, tmp_path, capsys):
@@ -173,7 +173,7 @@ def test_damaged_model_files_are_refused_by_name(record, tmp_path, damage, messa
         _truncate(sidecar)
     else:
         sidecar.write_text('{"features": [], "target": "q"}', encoding="utf-8")
-    with pytest.raises(training.ModelFileError, match=message) as refusal:
+    with pytest.raises(model_files.ModelFileError, match=message) as refusal:
         training.load_or_train(path, **args)
     assert refusal.match(DELETE_BOTH)
     assert "File not found" not in str(refusal.value)  # Keras's words for a file that is there
@@ -190,7 +190,7 @@ def test_a_damaged_model_inside_the_archive_is_named(record, tmp_path):
     with zipfile.ZipFile(path, "w") as archive:
         archive.writestr("config.json", "{ half a configuration")
     damaged = r"could not load the saved model model\.keras"
-    with pytest.raises(training.ModelFileError, match=damaged):
+    with pytest.raises(model_files.ModelFileError, match=damaged):
         training.load_or_train(path, **args)
 
 
@@ -224,7 +224,7 @@ def test_explanation_settings_do_not_retrain(record, tmp_path):
     args = dict(record=record, features=["a", "b", "c"], target="q", verbose=False)
     training.load_or_train(path, config=TINY, **args)
     sidecar = json.loads(path.with_suffix(".json").read_text(encoding="utf-8"))
-    assert set(sidecar["config"]) == set(training.model_settings()) == {
+    assert set(sidecar["config"]) == set(model_files.model_settings()) == {
         "window", "train_fraction", "validation_fraction", "units", "learning_rate",
         "batch_size", "max_epochs", "patience", "seed",
     }
