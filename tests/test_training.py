@@ -278,3 +278,16 @@ def test_scores_predict_the_lstm_through_training_predict(record):
     expected = training.predict(trained.model, trained.prepared.test, trained.prepared.scaler)
     np.testing.assert_array_equal(table["LSTM"].to_numpy(), expected)
     np.testing.assert_array_equal(table["observed"], record.loc[table.index, "q"])
+
+
+def test_chinese_column_names_survive_the_sidecar(record, tmp_path):
+    features = ["降水量(mm)", "平均气温(℃)", "风速"]
+    chinese = record.set_axis([*features, "径流量"], axis=1)
+    path = tmp_path / "模型.keras"
+    args = dict(record=chinese, features=features, target="径流量", config=TINY, verbose=False)
+    training.load_or_train(path, **args)
+    text = path.with_suffix(".json").read_text(encoding="utf-8")
+    assert "降水量(mm)" in text and "径流量" in text  # readable, not \\u escapes
+    reloaded = training.load_or_train(path, **args)
+    assert not reloaded.trained_now
+    assert reloaded.prepared.features == features and reloaded.prepared.target == "径流量"
