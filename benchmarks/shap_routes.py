@@ -36,7 +36,7 @@ def course_model_and_data():
     from helpers.training import load_or_train
 
     trained = load_or_train()
-    train, test = trained.data.train, trained.data.test
+    train, test = trained.prepared.train, trained.prepared.test
     return trained.model, train.X, test.X, list(train.feature_names)
 
 

@@ -9,10 +9,14 @@ from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
+from numpy.typing import ArrayLike
 from sklearn.linear_model import Ridge
 
 from helpers import metrics
 from helpers.windowing import Windows
+
+#: Ridge penalties :func:`fit_ridge` chooses from, on the validation windows.
+RIDGE_ALPHAS = (0.01, 0.1, 1.0, 10.0, 100.0)
 
 
 def monthly_climatology(
@@ -42,13 +46,13 @@ def monthly_climatology(
     return means.loc[pd.DatetimeIndex(predict_dates).month].to_numpy()
 
 
-def _flatten(X):
+def _flatten(X: ArrayLike) -> np.ndarray:
     """Turn windows (n, window, features) into rows (n, window * features) for a linear model."""
     return np.asarray(X).reshape(len(X), -1)
 
 
 def fit_ridge(
-    train: Windows, validation: Windows, alphas: Sequence[float] = (0.01, 0.1, 1.0, 10.0, 100.0)
+    train: Windows, validation: Windows, alphas: Sequence[float] = RIDGE_ALPHAS
 ) -> Ridge:
     """Fit a ridge regression on flattened windows, choosing the penalty on a validation slice.
 
@@ -68,7 +72,7 @@ def fit_ridge(
     scores = {}
     for alpha in alphas:
         model = Ridge(alpha=alpha).fit(_flatten(train.X), train.y)
-        scores[alpha] = metrics.nse(validation.y, model.predict(_flatten(validation.X)))
+        scores[alpha] = metrics.nse(validation.y, predict_ridge(model, validation))
     best = max(scores, key=scores.get)
     X_all = np.concatenate([_flatten(train.X), _flatten(validation.X)])
     y_all = np.concatenate([train.y, validation.y])

@@ -7,12 +7,17 @@ literal, so that a learner who wants another window length or model size changes
     COURSE.window          # 12 months of history per prediction
     COURSE.replace(units=32, seed=1)   # a copy with other settings
 
+Functions that take settings (``training.load_or_train(config=...)``) accept a
+:class:`CourseConfig` or a dict of the settings to change, e.g. ``{"seed": 1}``
+(:func:`settings_from`).
+
 This module imports nothing from the rest of the package: it is the lowest layer.
 """
 
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 
@@ -61,9 +66,51 @@ class CourseConfig:
     memory_budget_mb: float = 256.0
 
     def replace(self, **changes: object) -> CourseConfig:
-        """A copy of these settings with ``changes`` applied (unknown names raise TypeError)."""
+        """A copy of these settings with ``changes`` applied.
+
+        Raises
+        ------
+        TypeError
+            If a name is not one of the settings; the message lists them.
+        """
+        names = [field.name for field in dataclasses.fields(self)]
+        unknown = sorted(set(changes) - set(names))
+        if unknown:
+            raise TypeError(
+                f"unknown setting(s) {', '.join(unknown)}; the course's settings are "
+                f"{', '.join(names)}"
+            )
         return dataclasses.replace(self, **changes)
 
 
 #: The settings the course runs with.
 COURSE = CourseConfig()
+
+
+def settings_from(config: CourseConfig | Mapping[str, object] | None = None) -> CourseConfig:
+    """The settings a call runs with: :data:`COURSE`, with a learner's changes if any.
+
+    Parameters
+    ----------
+    config : CourseConfig, dict or None
+        None for :data:`COURSE`; a :class:`CourseConfig` as it is; a dict of the settings that
+        differ from :data:`COURSE` (e.g. ``{"units": 32, "seed": 1}``).
+
+    Returns
+    -------
+    CourseConfig
+
+    Raises
+    ------
+    TypeError
+        For a dict with a name that is not a setting, or a value of another type.
+    """
+    if config is None:
+        return COURSE
+    if isinstance(config, CourseConfig):
+        return config
+    if isinstance(config, Mapping):
+        return COURSE.replace(**config)
+    raise TypeError(
+        f"config must be a CourseConfig or a dict of settings, got {type(config).__name__}"
+    )

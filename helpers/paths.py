@@ -49,3 +49,24 @@ MODELS_DIR = Path(
 
 #: Rendered notebooks (HTML) written by ``make course``.
 BUILD_DIR = (REPO_ROOT or Path.cwd()) / "build"
+
+
+def shown(path: str | os.PathLike) -> str:
+    """``path`` as a message or an output shows it: relative to the repository when inside it.
+
+    Messages and notebook outputs must not carry machine paths (``/home/ana/...``); a file
+    outside the repository (or any file of an installed package) is shown by its name.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+
+    Returns
+    -------
+    str
+        E.g. ``"models/lstm_runoff.keras"``.
+    """
+    try:
+        return Path(path).resolve().relative_to(REPO_ROOT).as_posix()
+    except (TypeError, ValueError):  # REPO_ROOT is None (installed), or outside the repository
+        return Path(path).name

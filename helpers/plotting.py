@@ -1,6 +1,9 @@
 """The figures of the course. Each function draws one figure and returns its Axes.
 
-Functions take plain pandas/numpy data, so they work on a learner's own record too.
+Functions take plain pandas/numpy data, so they work on a learner's own record too, with
+labels in any language: importing this module adds an installed font with Chinese glyphs to
+matplotlib's settings, after the default font (:mod:`helpers.fonts`), so Chinese variable
+names render in every figure of the session, shap's included.
 """
 
 from __future__ import annotations
@@ -14,6 +17,11 @@ import seaborn as sns
 from matplotlib import patheffects
 from matplotlib.axes import Axes
 from numpy.typing import ArrayLike
+
+from helpers import fonts
+
+#: The font added for Chinese labels (None when none is installed: see :mod:`helpers.fonts`).
+CJK_FONT = fonts.use_cjk_font()
 
 MONTH_LABELS = ["J", "F", "M", "A", "M", "J", "J", "A", "S", "O", "N", "D"]
 
@@ -91,6 +99,7 @@ def plot_series(
     numpy.ndarray of matplotlib.axes.Axes
     """
     units = units or {}
+    fonts.check_labels(columns, units.values())
     part = record.loc[start:end, columns]
     fig, axes = plt.subplots(len(columns), 1, figsize=(11, 1.6 * len(columns)), sharex=True)
     axes = np.atleast_1d(axes)
@@ -111,6 +120,7 @@ def plot_regime(
     numpy.ndarray of matplotlib.axes.Axes
     """
     units = units or {}
+    fonts.check_labels(columns, units.values())
     fig, axes = plt.subplots(1, len(columns), figsize=(3.2 * len(columns), 2.8))
     axes = np.atleast_1d(axes)
     month = record.index.month
@@ -136,6 +146,7 @@ def plot_regime(
 
 def plot_correlation(frame: pd.DataFrame, title: str, ax: Axes | None = None) -> Axes:
     """Heatmap of the Pearson correlation matrix of a frame's columns, annotated."""
+    fonts.check_labels(frame.columns, title)
     if ax is None:
         _, ax = plt.subplots(figsize=(7, 5.5))
     sns.heatmap(
@@ -183,6 +194,7 @@ def plot_hydrograph(
     predictions : dict
         Label -> predicted values.
     """
+    fonts.check_labels(predictions.keys(), title)
     if ax is None:
         _, ax = plt.subplots(figsize=(11, 3.5))
     ax.plot(dates, observed, color=COLOURS["observed"], lw=1.6, label="observed")
@@ -197,6 +209,7 @@ def plot_hydrograph(
 
 def plot_scatter(observed: ArrayLike, predictions: Mapping[str, ArrayLike]) -> np.ndarray:
     """Predicted against observed, one panel per prediction, with the 1:1 line."""
+    fonts.check_labels(predictions.keys())
     fig, axes = plt.subplots(
         1, len(predictions), figsize=(3.6 * len(predictions), 3.4), sharex=True, sharey=True
     )
@@ -219,6 +232,7 @@ def plot_monthly_regime_comparison(
     ax: Axes | None = None,
 ) -> Axes:
     """Mean runoff by calendar month: observed against each prediction."""
+    fonts.check_labels(predictions.keys())
     if ax is None:
         _, ax = plt.subplots(figsize=(6, 3.5))
     month = pd.DatetimeIndex(dates).month
@@ -262,6 +276,7 @@ def plot_heatmap(
     ``vmax`` (with 0 as the lower end) puts several heatmaps on one common scale. Cells beyond
     the colour scale get the end colour, and the colour bar an arrow at that end.
     """
+    fonts.check_labels(table.index, table.columns, title, colorbar_label)
     if ax is None:
         _, ax = plt.subplots(
             figsize=(1.2 + 0.75 * table.shape[1], max(2.6, 0.9 + 0.4 * table.shape[0]))
@@ -301,6 +316,7 @@ def plot_importance(
     color: str | Sequence[str] = COLOURS["SHAP"],
 ) -> Axes:
     """Horizontal bars of a pandas Series, largest on top."""
+    fonts.check_labels(values.index, title, xlabel)
     if ax is None:
         _, ax = plt.subplots(figsize=(6, 0.35 * len(values) + 1))
     ordered = values.sort_values()
@@ -331,6 +347,7 @@ def plot_shares(
     -------
     matplotlib.axes.Axes
     """
+    fonts.check_labels(table.index, table.columns, title, xlabel)
     totals = table.sum(axis=0)
     if (totals <= 0).any():
         raise ValueError(f"every column needs a positive total; got {totals.to_dict()}")
@@ -417,6 +434,7 @@ def plot_dependence_by_group(
     -------
     matplotlib.axes.Axes
     """
+    fonts.check_labels(xlabel, ylabel, title, np.unique(np.asarray(groups).astype(str)))
     x, y, groups = np.asarray(x, float), np.asarray(y, float), np.asarray(groups)
     if not len(x) == len(y) == len(groups):
         raise ValueError(f"x, y and groups differ in length: {len(x)}, {len(y)}, {len(groups)}")

@@ -9,21 +9,17 @@ dozen months is, by resampling blocks of consecutive test months.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
-from helpers import baselines, metrics
-
-if TYPE_CHECKING:  # for type hints only: importing training loads TensorFlow
-    from helpers.training import TrainedModel
+from helpers import baselines, metrics, training
 
 #: The models ``against_baselines`` compares, in the order of its rows.
 MODELS = ("LSTM", "ridge", "climatology")
 
 
-def predictions(trained: TrainedModel, period: str = "test") -> pd.DataFrame:
+def predictions(trained: training.TrainedModel, period: str = "test") -> pd.DataFrame:
     """Observed target and the predictions of the LSTM, ridge and climatology, in target units.
 
     Parameters
@@ -40,16 +36,15 @@ def predictions(trained: TrainedModel, period: str = "test") -> pd.DataFrame:
     """
     if period not in ("test", "train"):
         raise ValueError(f"period must be 'test' or 'train', got {period!r}")
-    prepared = trained.data
+    prepared = trained.prepared
     windows = prepared.test if period == "test" else prepared.train
     scaler = prepared.scaler
     target = prepared.record[prepared.target]
     ridge = baselines.fit_ridge(trained.fit_part, trained.validation)
-    lstm = trained.model.predict(windows.X, verbose=0).ravel()
     return pd.DataFrame(
         {
             "observed": target.loc[windows.target_dates].to_numpy(),
-            "LSTM": scaler.inverse_target(lstm),
+            "LSTM": training.predict(trained.model, windows, scaler),
             "ridge": scaler.inverse_target(baselines.predict_ridge(ridge, windows)),
             "climatology": baselines.monthly_climatology(
                 target, prepared.train.target_dates, windows.target_dates
@@ -59,7 +54,7 @@ def predictions(trained: TrainedModel, period: str = "test") -> pd.DataFrame:
     )
 
 
-def against_baselines(trained: TrainedModel, period: str = "test") -> pd.DataFrame:
+def against_baselines(trained: training.TrainedModel, period: str = "test") -> pd.DataFrame:
     """NSE, KGE, RMSE and percent bias of the LSTM, ridge and climatology on one period.
 
     Parameters

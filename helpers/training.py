@@ -1,4 +1,4 @@
-"""The course's LSTM: build it, train it deterministically, save it, load it (or retrain).
+"""The course's LSTM: build it, train it deterministically, predict with it, save and load it.
 
 The model is written the way a hydrologist writes it — a plain Keras ``Sequential`` with one
 ``LSTM`` layer and a ``Dense(1)`` head — with nothing special-cased for SHAP, so that notebook
@@ -7,10 +7,8 @@ The model is written the way a hydrologist writes it — a plain Keras ``Sequent
 
 from __future__ import annotations
 
-import hashlib
-import json
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from os import PathLike
 from pathlib import Path
@@ -20,23 +18,18 @@ import numpy as np
 import pandas as pd
 import tensorflow as tf
 
-from helpers import data, paths, windowing
+from helpers import data, model_files, paths, windowing
+from helpers.config import COURSE, CourseConfig, settings_from
+from helpers.errors import whole_number
 
-#: Settings used by the course. Change them through ``load_or_train(config=...)``.
-DEFAULT_CONFIG = {
-    "window": 12,  # months of climate history per prediction
-    "train_fraction": 0.8,  # chronological share of windows used for training
-    "validation_fraction": 0.15,  # last share of the training windows, for early stopping
-    "units": 16,  # LSTM size (16 generalised better than 32 here: see notebook 02)
-    "learning_rate": 0.003,
-    "batch_size": 32,
-    "max_epochs": 300,
-    "patience": 25,  # epochs without validation improvement before stopping
-    "seed": 42,
-}
+#: The model's name in Keras and the stem of the file notebook 02 saves it to.
+MODEL_NAME = "lstm_runoff"
 
 #: Where notebook 02 saves the trained model; a JSON file with the same stem sits beside it.
-MODEL_PATH = paths.MODELS_DIR / "lstm_runoff.keras"
+MODEL_PATH = paths.MODELS_DIR / f"{MODEL_NAME}.keras"
+
+#: Epochs between two progress lines while training.
+PROGRESS_EVERY = 25
 
 
 def model_path(seed: int) -> Path:
@@ -46,7 +39,7 @@ def model_path(seed: int) -> Path:
     it saves them here, and notebook 04 loads them (or trains them, when run on its own) to
     re-check its readings on other seeds.
     """
-    if seed == DEFAULT_CONFIG["seed"]:
+    if seed == COURSE.seed:
         return MODEL_PATH
     return MODEL_PATH.with_name(f"{MODEL_PATH.stem}_seed{seed}{MODEL_PATH.suffix}")
 
@@ -72,7 +65,10 @@ def make_deterministic(seed: int) -> None:
 
 
 def build_lstm(
-    window: int = 12, n_features: int = 9, units: int = 16, learning_rate: float = 0.003
+    window: int = COURSE.window,
+    n_features: int = len(data.FEATURES),
+    units: int = COURSE.units,
+    learning_rate: float = COURSE.learning_rate,
 ) -> keras.Sequential:
     """A compiled ``Input(window, n_features) -> LSTM(units) -> Dense(1)`` model.
 
@@ -92,17 +88,16 @@ def build_lstm(
     keras.Sequential
         Compiled with mean squared error loss.
     """
-    data.check_window(window)
-    for name, value in {"n_features": n_features, "units": units}.items():
-        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-            raise ValueError(f"{name} must be a positive integer, got {value!r}")
+    window = whole_number(window, "window", unit="months")
+    n_features = whole_number(n_features, "n_features", unit="input variables")
+    units = whole_number(units, "units")
     model = keras.Sequential(
         [
             keras.Input(shape=(window, n_features)),
             keras.layers.LSTM(units),
-            keras.layers.Dense(1),
+            keras.layers.Dense(1),  # one output: the target month's runoff
         ],
-        name="lstm_runoff",
+        name=MODEL_NAME,
     )
     model.compile(optimizer=keras.optimizers.Adam(learning_rate), loss="mse")
     return model
@@ -111,11 +106,20 @@ def build_lstm(
 def check_input_shape(model: keras.Model, X: np.ndarray) -> None:
     """Raise a clear ValueError when windows ``X`` do not fit the model's input.
 
+    The one check of a window array against a model, used before every training and
+    prediction.
+
     Parameters
     ----------
     model : keras.Model
+        A model with one input of shape (window, n_features).
     X : numpy.ndarray
         Windows of shape (n, window, n_features).
+
+    Raises
+    ------
+    ValueError
+        Naming the expected and the given shape.
     """
     expected = tuple(model.input_shape[1:])
     got = tuple(np.shape(X)[1:])
@@ -129,7 +133,7 @@ def check_input_shape(model: keras.Model, X: np.ndarray) -> None:
 class CompactProgress(keras.callbacks.Callback):
     """Print one line every ``every`` epochs instead of Keras's per-batch log."""
 
-    def __init__(self, every: int = 25) -> None:
+    def __init__(self, every: int = PROGRESS_EVERY) -> None:
         super().__init__()
         self.every = every
 
@@ -147,9 +151,9 @@ def train_model(
     model: keras.Model,
     train: windowing.Windows,
     validation: windowing.Windows,
-    batch_size: int = 32,
-    max_epochs: int = 300,
-    patience: int = 25,
+    batch_size: int = COURSE.batch_size,
+    max_epochs: int = COURSE.max_epochs,
+    patience: int = COURSE.patience,
     verbose: bool = True,
 ) -> dict:
     """Fit with early stopping on a validation slice, restoring the best weights.
@@ -162,8 +166,10 @@ def train_model(
         Training windows and the chronologically later validation windows. Never pass test
         windows here: early stopping would then tune on the test period.
     batch_size, max_epochs, patience : int
+        Defaults from :data:`helpers.config.COURSE`.
     verbose : bool
-        Print a compact progress line every 25 epochs and a summary at the end.
+        Print a compact progress line every :data:`PROGRESS_EVERY` epochs and a summary at
+        the end.
 
     Returns
     -------
@@ -201,11 +207,16 @@ def predict(
 ) -> np.ndarray:
     """Predictions for windows, converted back to the target's units (mm/month).
 
+    The one way the helpers outside ``explain`` predict with a trained model (``scores`` uses
+    it too), after :func:`check_input_shape`.
+
     Parameters
     ----------
     model : keras.Model
     windows : helpers.windowing.Windows
+        Scaled windows, e.g. ``trained.prepared.test``.
     scaler : helpers.windowing.Scaler
+        The scaler the windows were made with, e.g. ``trained.prepared.scaler``.
 
     Returns
     -------
@@ -219,25 +230,27 @@ def predict(
 
 @dataclass
 class TrainedModel:
-    """A trained model together with the data it was trained on.
+    """A trained model together with the windows it was trained and tested on.
 
     Attributes
     ----------
     model : keras.Model
-    data : helpers.windowing.PreparedData
-        Scaled train/test windows and the scaler (fitted on the training period only).
+    prepared : helpers.windowing.PreparedData
+        The record, the scaled train/test windows and the scaler (fitted on the training
+        period only): ``trained.prepared.test.X``, ``trained.prepared.scaler``.
     fit_part, validation : helpers.windowing.Windows
-        The two chronological pieces of ``data.train`` used for fitting and early stopping.
-    config : dict
+        The two chronological pieces of ``prepared.train`` used for fitting and early stopping.
+    config : helpers.config.CourseConfig
+        The settings it was trained with.
     history : dict or None
         Training history when trained in this call, None when loaded from disk.
     """
 
     model: keras.Model
-    data: windowing.PreparedData
+    prepared: windowing.PreparedData
     fit_part: windowing.Windows
     validation: windowing.Windows
-    config: dict
+    config: CourseConfig
     history: dict | None = field(default=None)
 
     @property
@@ -246,137 +259,36 @@ class TrainedModel:
         return self.history is not None
 
 
-class ModelFileError(RuntimeError):
-    """A saved model or its JSON sidecar cannot be read; the message names the file and the fix."""
-
-
-def fingerprint(
-    record: pd.DataFrame, config: dict, features: Sequence[str], target: str
-) -> str:
-    """A short hash of the data used, the feature order, the target, the settings and versions.
-
-    A saved model is reused only when its fingerprint matches, so changing the values of a
-    feature or the target, the features or their order, the target, a setting, TensorFlow or
-    Keras retrains it. Columns of ``record`` that are not used do not count.
-    """
-    columns = [*features, target]
-    digest = hashlib.sha256()
-    digest.update(pd.util.hash_pandas_object(record[columns], index=True).to_numpy().tobytes())
-    digest.update(json.dumps({"features": list(features), "target": target}).encode())
-    digest.update(json.dumps(config, sort_keys=True).encode())
-    digest.update(f"{tf.__version__} {keras.__version__}".encode())
-    return digest.hexdigest()[:16]
-
-
-def _sidecar(path: Path) -> Path:
-    return path.with_suffix(".json")
-
-
-def _shown(path: Path) -> str:
-    """The path relative to the repository when inside it (no machine paths in outputs)."""
-    try:
-        return path.resolve().relative_to(paths.REPO_ROOT).as_posix()
-    except (TypeError, ValueError):  # outside the repository, or an installed package
-        return path.name
-
-
 def save_trained(trained: TrainedModel, path: str | PathLike = MODEL_PATH) -> None:
     """Save the model (Keras native format) and, beside it, what reproduces its inputs.
 
     The JSON sidecar holds the feature order, target, scaler statistics, settings (window
     included) and the fingerprint; :func:`load_or_train` reads every field back: the names and
     settings to say why a saved model is stale, the scaler to check the reloaded model sees
-    the inputs it was trained on.
+    the inputs it was trained on. An interrupted save never leaves a truncated file under the
+    real name (:func:`helpers.model_files.save`).
     """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    trained.model.save(path)
+    prepared = trained.prepared
     info = {
-        "features": trained.data.features,
-        "target": trained.data.target,
-        "scaler": trained.data.scaler.to_dict(),
-        "config": trained.config,
-        "fingerprint": fingerprint(
-            trained.data.record, trained.config, trained.data.features, trained.data.target
+        "features": prepared.features,
+        "target": prepared.target,
+        "scaler": prepared.scaler.to_dict(),
+        "config": model_files.model_settings(trained.config),
+        "fingerprint": model_files.fingerprint(
+            prepared.record, trained.config, prepared.features, prepared.target
         ),
     }
-    _sidecar(path).write_text(json.dumps(info, indent=2))
-
-
-_SIDECAR_KEYS = ("features", "target", "scaler", "config", "fingerprint")
-
-
-def _read_sidecar(sidecar: Path, model_path: Path) -> dict:
-    """The sidecar's content, or a ModelFileError naming the file and the fix."""
-    fix = (
-        f"delete {_shown(model_path)} and {_shown(sidecar)} and run again to retrain the model"
-    )
-    try:
-        info = json.loads(sidecar.read_text())
-    except (json.JSONDecodeError, UnicodeDecodeError) as error:
-        raise ModelFileError(
-            f"the model's sidecar {_shown(sidecar)} is not valid JSON ({error}); {fix}"
-        ) from error
-    missing = [key for key in _SIDECAR_KEYS if not isinstance(info, dict) or key not in info]
-    if missing:
-        raise ModelFileError(
-            f"the model's sidecar {_shown(sidecar)} lacks {', '.join(missing)} (written by "
-            f"another version of the course?); {fix}"
-        )
-    return info
-
-
-def _load_model(path: Path) -> keras.Model:
-    """keras.models.load_model, or a ModelFileError naming the file and the fix."""
-    try:
-        return keras.models.load_model(path)
-    except Exception as error:  # Keras raises ValueError, OSError, BadZipFile, ... here
-        raise ModelFileError(
-            f"could not load the saved model {_shown(path)} ({type(error).__name__}: "
-            f"{str(error)[:200]}): the file is damaged or not a Keras model; delete it and "
-            f"{_shown(_sidecar(path))} and run again to retrain"
-        ) from error
-
-
-def _stale_reason(
-    info: dict, expected: str, features: list[str], target: str, config: dict
-) -> str | None:
-    """Why a saved model does not fit the request, or None when it does."""
-    if info["features"] != features:
-        return f"it was trained on features {info['features']}, not {features}"
-    if info["target"] != target:
-        return f"it was trained to predict {info['target']!r}, not {target!r}"
-    changed = [
-        f"{key} {info['config'].get(key)!r} -> {value!r}"
-        for key, value in config.items()
-        if info["config"].get(key) != value
-    ]
-    if changed:
-        return f"settings changed: {', '.join(changed)}"
-    if info["fingerprint"] != expected:
-        return "the data or the TensorFlow/Keras versions changed"
-    return None
-
-
-def _same_scaler(saved: dict, fitted: dict) -> bool:
-    """Saved and refitted scaler statistics agree (names and dates exactly, numbers to 1e-9)."""
-    text = ("features", "target", "fitted_until")
-    numbers = ("feature_mean", "feature_std", "target_mean", "target_std")
-    if any(saved.get(key) != fitted[key] for key in text):
-        return False
-    return all(np.allclose(saved.get(key), fitted[key], rtol=1e-9, atol=0) for key in numbers)
-
+    model_files.save(trained.model, info, path)
 
 def _windows_for_training(
-    record: pd.DataFrame, features: Sequence[str], target: str, config: dict
+    record: pd.DataFrame, features: Sequence[str], target: str, config: CourseConfig
 ) -> tuple[windowing.PreparedData, windowing.Windows, windowing.Windows]:
     """Scaled train/test windows, and the training windows cut into fit and validation parts."""
     prepared = windowing.prepare_windows(
-        record, features, target, window=config["window"],
-        train_fraction=config["train_fraction"],
+        record, features, target, window=config.window, train_fraction=config.train_fraction
     )
     fit_part, validation = windowing.validation_split(
-        prepared.train, fraction=config["validation_fraction"]
+        prepared.train, fraction=config.validation_fraction
     )
     return prepared, fit_part, validation
 
@@ -385,7 +297,7 @@ def train_from_record(
     record: pd.DataFrame,
     features: Sequence[str],
     target: str,
-    config: dict | None = None,
+    config: CourseConfig | Mapping[str, object] | None = None,
     verbose: bool = True,
 ) -> TrainedModel:
     """Prepare windows from a record and train a fresh LSTM on them, deterministically.
@@ -396,24 +308,23 @@ def train_from_record(
         Validated monthly record (see :func:`helpers.data.load_record`).
     features : list of str
     target : str
-    config : dict, optional
-        Overrides of :data:`DEFAULT_CONFIG`.
+    config : CourseConfig, dict or None
+        The settings: :data:`helpers.config.COURSE` by default, a ``CourseConfig``, or a dict
+        of the settings that differ from it (e.g. ``{"seed": 1}``).
     verbose : bool
 
     Returns
     -------
     TrainedModel
     """
-    config = {**DEFAULT_CONFIG, **(config or {})}
+    config = settings_from(config)
     features = list(features)
     prepared, fit_part, validation = _windows_for_training(record, features, target, config)
-    make_deterministic(config["seed"])
-    model = build_lstm(
-        config["window"], len(features), config["units"], config["learning_rate"]
-    )
+    make_deterministic(config.seed)
+    model = build_lstm(config.window, len(features), config.units, config.learning_rate)
     history = train_model(
-        model, fit_part, validation, config["batch_size"], config["max_epochs"],
-        config["patience"], verbose=verbose,
+        model, fit_part, validation, config.batch_size, config.max_epochs, config.patience,
+        verbose=verbose,
     )
     return TrainedModel(model, prepared, fit_part, validation, config, history)
 
@@ -423,7 +334,7 @@ def load_or_train(
     record: pd.DataFrame | None = None,
     features: Sequence[str] | None = None,
     target: str | None = None,
-    config: dict | None = None,
+    config: CourseConfig | Mapping[str, object] | None = None,
     verbose: bool = True,
 ) -> TrainedModel:
     """Load the model saved by notebook 02, or train it again when it is absent or stale.
@@ -441,8 +352,9 @@ def load_or_train(
         Defaults to the teaching catchment (:func:`helpers.data.load_catchment`).
     features, target : optional
         Default to :data:`helpers.data.FEATURES` and :data:`helpers.data.TARGET`.
-    config : dict, optional
-        Overrides of :data:`DEFAULT_CONFIG`.
+    config : CourseConfig, dict or None
+        The settings: :data:`helpers.config.COURSE` by default, a ``CourseConfig``, or a dict
+        of the settings that differ from it (e.g. ``{"seed": 1}``).
     verbose : bool
 
     Returns
@@ -451,7 +363,7 @@ def load_or_train(
 
     Raises
     ------
-    ModelFileError
+    helpers.model_files.ModelFileError
         The saved model or its sidecar is damaged; the message names the file and says to
         delete it so that the next call retrains.
     """
@@ -459,21 +371,20 @@ def load_or_train(
     record = data.load_catchment() if record is None else record
     features = list(data.FEATURES if features is None else features)
     target = data.TARGET if target is None else target
-    config = {**DEFAULT_CONFIG, **(config or {})}
-    sidecar = _sidecar(path)
-    if path.exists() and sidecar.exists():
-        info = _read_sidecar(sidecar, path)
-        reason = _stale_reason(
-            info, fingerprint(record, config, features, target), features, target, config
-        )
+    config = settings_from(config)
+    if path.exists() and model_files.sidecar_path(path).exists():
+        info = model_files.read_sidecar(path)
+        expected = model_files.fingerprint(record, config, features, target)
+        settings = model_files.model_settings(config)
+        reason = model_files.stale_reason(info, expected, features, target, settings)
         if reason is None:
             prepared, fit_part, validation = _windows_for_training(
                 record, features, target, config
             )
-            if _same_scaler(info["scaler"], prepared.scaler.to_dict()):
-                model = _load_model(path)
+            if model_files.same_scaler(info["scaler"], prepared.scaler.to_dict()):
+                model = model_files.load_model(path)
                 if verbose:
-                    print(f"loaded the trained model from {_shown(path)}")
+                    print(f"loaded the trained model from {paths.shown(path)}")
                 return TrainedModel(model, prepared, fit_part, validation, config)
             reason = "its scaler differs from the one fitted on the data now"
         if verbose:

@@ -1,15 +1,21 @@
-"""Tests of the plotting helpers that contain logic beyond drawing (normalising, fitting)."""
+"""Tests of the plotting helpers with logic beyond drawing (normalising, fitting, fonts)."""
+
+import io
+import os
+import warnings
+from pathlib import Path
 
 import matplotlib
 
 matplotlib.use("Agg")
 
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-import pytest  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import pytest
+from matplotlib import font_manager
 
-from helpers import plotting  # noqa: E402
+from helpers import fonts, plotting
 
 
 @pytest.fixture(autouse=True)
@@ -90,3 +96,42 @@ def test_one_colour_per_series_across_figures():
     colours = {line.get_label(): line.get_color() for line in ax.get_lines()}
     assert colours["LSTM"] == plotting.COLOURS["LSTM"]
     assert colours["ridge"] == plotting.COLOURS["ridge"]
+
+
+CHINESE = pd.Series([3.1, 1.2, 0.4], index=["降水量(mm)", "平均气温(℃)", "相对湿度(%)"])
+
+
+def test_chinese_labels_render_with_an_installed_cjk_font():
+    """Chinese variable names in a course figure: no missing glyph, Latin text unchanged."""
+    font = fonts.installed_cjk_font()
+    if font is None:
+        if os.environ.get("COURSE_ALLOW_NO_CJK_FONT") == "1":
+            pytest.skip("no CJK font installed; allowed by COURSE_ALLOW_NO_CJK_FONT=1")
+        pytest.fail(f"no font with Chinese glyphs installed (CI needs one): {fonts.INSTALL_HINT}")
+    assert plotting.CJK_FONT == font and font in fonts.CJK_FONTS
+    assert plt.rcParams["font.family"][0] == "sans-serif" and font in plt.rcParams["font.family"]
+    chosen = font_manager.findfont(font_manager.FontProperties(family=[font]))
+    assert all(font_manager.get_font(chosen).get_char_index(ord(c)) for c in "降水量平均气温径流")
+    latin = font_manager.findfont(font_manager.FontProperties(family=["sans-serif"]))
+    assert Path(latin).name == "DejaVuSans.ttf"  # Latin text: the same font as before
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # "Glyph 38477 missing from font(s) ..." fails the test
+        ax = plotting.plot_importance(CHINESE, "各变量的重要性", "平均 |SHAP| (mm/月)")
+        ax.figure.canvas.draw()
+        ax.figure.savefig(io.BytesIO(), format="png")
+    assert fonts.use_cjk_font() == font
+    assert plt.rcParams["font.family"].count(font) == 1  # a second call adds nothing
+
+
+def test_without_a_cjk_font_plotting_says_once_what_to_install(monkeypatch):
+    monkeypatch.setattr(fonts, "installed_cjk_font", lambda: None)
+    monkeypatch.setattr(fonts, "_said_what_to_install", False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        plotting.plot_importance(CHINESE.set_axis(["precip", "tmean", "rh"]), "English", "mm")
+    advice = r"no font with Chinese glyphs.*apt-get install fonts-noto-cjk"
+    with pytest.warns(UserWarning, match=advice):
+        plotting.plot_importance(CHINESE, "各变量的重要性", "mm")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        plotting.plot_importance(CHINESE, "各变量的重要性", "mm")  # said once is enough

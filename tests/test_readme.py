@@ -104,7 +104,7 @@ def own_data_steps():
 def _run(code, namespace):
     exec(code, namespace)
     trained, explanation = namespace["trained"], namespace["explanation"]
-    assert explanation.values.shape == (len(trained.data.test), 12, len(namespace["features"]))
+    assert explanation.values.shape == (len(trained.prepared.test), 12, len(namespace["features"]))
     assert explanation.max_additivity_error < 1e-5
 
 

@@ -47,10 +47,10 @@ def test_chinese_block_runs_as_written(tmp_path, monkeypatch):
     record, trained = namespace["record"], namespace["trained"]
     assert list(record.columns) == ["降水量(mm)", "平均气温(℃)", "径流量(mm)"]
     assert len(record) == 746 and record.index[0].strftime("%Y-%m-%d") == "1960-01-01"
-    assert trained.data.features == trained.data.test.feature_names == ["降水量(mm)", "平均气温(℃)"]
+    assert trained.prepared.features == trained.prepared.test.feature_names == ["降水量(mm)", "平均气温(℃)"]
     assert (tmp_path / "models" / "流域.keras").exists()
     explanation, importance = namespace["explanation"], namespace["importance"]
-    assert explanation.values.shape == (len(trained.data.test), 12, 2)
+    assert explanation.values.shape == (len(trained.prepared.test), 12, 2)
     assert explanation.max_additivity_error < 1e-5
     assert list(importance.index) == ["降水量(mm)", "平均气温(℃)"]
     assert np.all(importance.to_numpy() > 0)

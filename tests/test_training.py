@@ -1,15 +1,16 @@
 """Model building, shape checks, deterministic training and the load-or-train path."""
 
+import json
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
 
 pytest.importorskip("tensorflow")
 
-from helpers import (
-    training,  # noqa: E402
-    windowing,  # noqa: E402
-)
+from helpers import model_files, training, windowing
+from helpers.config import COURSE, CourseConfig
 
 # the 120-month record leaves 23 test windows: the short-test-period warning is expected here
 pytestmark = pytest.mark.filterwarnings("ignore:the test period has only")
@@ -38,9 +39,9 @@ def test_build_lstm_shapes():
     [
         ({"window": 0}, "window must be a whole number"),
         ({"window": True}, "window must be a whole number"),
-        ({"n_features": -1}, "positive integer"),
-        ({"n_features": True}, "positive integer"),
-        ({"units": 2.5}, "positive integer"),
+        ({"n_features": -1}, "n_features must be a whole number of input variables >= 1"),
+        ({"n_features": True}, "n_features must be a whole number"),
+        ({"units": 2.5}, "units must be a whole number >= 1, got 2.5"),
     ],
 )
 def test_build_lstm_refuses_bad_sizes(bad, message):
@@ -66,8 +67,8 @@ def test_training_is_deterministic(record):
 def test_validation_is_carved_from_training_period(record):
     trained = training.train_from_record(record, ["a", "b", "c"], "q", TINY, verbose=False)
     assert trained.fit_part.target_dates.max() < trained.validation.target_dates.min()
-    assert trained.validation.target_dates.max() < trained.data.test.target_dates.min()
-    assert len(trained.fit_part) + len(trained.validation) == len(trained.data.train)
+    assert trained.validation.target_dates.max() < trained.prepared.test.target_dates.min()
+    assert len(trained.fit_part) + len(trained.validation) == len(trained.prepared.train)
 
 
 def test_train_model_refuses_validation_before_training(record):
@@ -86,8 +87,8 @@ def test_load_or_train_trains_saves_then_loads(record, tmp_path):
     second = training.load_or_train(path, **args)
     assert not second.trained_now
     np.testing.assert_allclose(
-        first.model.predict(first.data.test.X, verbose=0),
-        second.model.predict(second.data.test.X, verbose=0),
+        first.model.predict(first.prepared.test.X, verbose=0),
+        second.model.predict(second.prepared.test.X, verbose=0),
         atol=1e-6,
     )
 
@@ -122,16 +123,14 @@ def test_load_or_train_retrains_when_target_or_feature_order_changes(record, tmp
 
 
 def test_fingerprint_includes_features_and_target(record):
-    base = training.fingerprint(record, TINY, ["a", "b"], "q")
-    assert base != training.fingerprint(record, TINY, ["b", "a"], "q")
-    assert base != training.fingerprint(record, TINY, ["a", "b"], "c")
-    assert base == training.fingerprint(record.assign(extra=1.0), TINY, ["a", "b"], "q")
+    base = model_files.fingerprint(record, TINY, ["a", "b"], "q")
+    assert base != model_files.fingerprint(record, TINY, ["b", "a"], "q")
+    assert base != model_files.fingerprint(record, TINY, ["a", "b"], "c")
+    assert base == model_files.fingerprint(record.assign(extra=1.0), TINY, ["a", "b"], "q")
 
 
 def test_sidecar_fields_are_all_read(record, tmp_path, capsys):
     """A sidecar whose scaler was tampered with makes load_or_train retrain."""
-    import json
-
     path = tmp_path / "model.keras"
     args = dict(record=record, features=["a", "b", "c"], target="q", config=TINY)
     training.load_or_train(path, verbose=False, **args)
@@ -143,37 +142,152 @@ def test_sidecar_fields_are_all_read(record, tmp_path, capsys):
     assert "scaler differs" in capsys.readouterr().out
 
 
+DELETE_BOTH = r"delete model\.keras and model\.json, then call training\.load_or_train again"
+
+
+def _truncate(path):
+    """Keep the first half of a file, as an interrupted write leaves it."""
+    content = path.read_bytes()
+    path.write_bytes(content[: len(content) // 2])
+
+
 @pytest.mark.parametrize(
     ("damage", "message"),
     [
-        ("model", r"could not load the saved model model\.keras .*delete it and model\.json"),
-        ("sidecar", r"sidecar model\.json is not valid JSON.*delete model\.keras and model\.json"),
-        ("keys", r"sidecar model\.json lacks scaler.*run again to retrain"),
+        ("truncated model", r"saved model model\.keras is damaged: it is not a complete \.keras"),
+        ("model", r"saved model model\.keras is damaged: it is not a complete \.keras"),
+        ("truncated sidecar", r"sidecar model\.json is damaged: not valid JSON"),
+        ("keys", r"sidecar model\.json lacks scaler, config, fingerprint"),
     ],
 )
-def test_damaged_model_files_are_named(record, tmp_path, damage, message):
+def test_damaged_model_files_are_refused_by_name(record, tmp_path, damage, message):
+    path = tmp_path / "model.keras"
+    sidecar = path.with_suffix(".json")
+    args = dict(record=record, features=["a", "b", "c"], target="q", config=TINY, verbose=False)
+    training.load_or_train(path, **args)
+    if damage == "truncated model":
+        _truncate(path)
+    elif damage == "model":
+        path.write_bytes(b"not a zip file")
+    elif damage == "truncated sidecar":
+        _truncate(sidecar)
+    else:
+        sidecar.write_text('{"features": [], "target": "q"}', encoding="utf-8")
+    with pytest.raises(model_files.ModelFileError, match=message) as refusal:
+        training.load_or_train(path, **args)
+    assert refusal.match(DELETE_BOTH)
+    assert "File not found" not in str(refusal.value)  # Keras's words for a file that is there
+    assert str(tmp_path) not in str(refusal.value)  # no machine path
+
+
+def test_a_damaged_model_inside_the_archive_is_named(record, tmp_path):
+    """A complete zip whose content Keras cannot read: Keras's reason, quoted, and the fix."""
+    import zipfile
+
     path = tmp_path / "model.keras"
     args = dict(record=record, features=["a", "b", "c"], target="q", config=TINY, verbose=False)
     training.load_or_train(path, **args)
-    if damage == "model":
-        path.write_bytes(b"not a zip file")
-    elif damage == "sidecar":
-        path.with_suffix(".json").write_text("{ half a file")
-    else:
-        path.with_suffix(".json").write_text('{"features": [], "target": "q"}')
-    with pytest.raises(training.ModelFileError, match=message):
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("config.json", "{ half a configuration")
+    damaged = r"could not load the saved model model\.keras"
+    with pytest.raises(model_files.ModelFileError, match=damaged):
         training.load_or_train(path, **args)
 
 
 def test_predict_returns_target_units(record):
     trained = training.train_from_record(record, ["a", "b", "c"], "q", TINY, verbose=False)
-    scaled = trained.model.predict(trained.data.test.X, verbose=0).ravel()
-    mm = training.predict(trained.model, trained.data.test, trained.data.scaler)
-    np.testing.assert_allclose(mm, trained.data.scaler.inverse_target(scaled), rtol=1e-6)
+    scaled = trained.model.predict(trained.prepared.test.X, verbose=0).ravel()
+    mm = training.predict(trained.model, trained.prepared.test, trained.prepared.scaler)
+    np.testing.assert_allclose(mm, trained.prepared.scaler.inverse_target(scaled), rtol=1e-6)
 
 
 def test_model_path_per_seed():
-    assert training.model_path(training.DEFAULT_CONFIG["seed"]) == training.MODEL_PATH
+    assert training.model_path(COURSE.seed) == training.MODEL_PATH
     other = training.model_path(1)
     assert other.parent == training.MODEL_PATH.parent and other.suffix == ".keras"
     assert other != training.model_path(2) != training.MODEL_PATH
+
+
+def test_settings_are_the_course_config_with_overrides(record, tmp_path):
+    trained = training.train_from_record(record, ["a", "b", "c"], "q", TINY, verbose=False)
+    assert isinstance(trained.config, CourseConfig)
+    assert trained.config == COURSE.replace(**TINY)
+    assert trained.model.get_layer(index=0).units == TINY["units"]
+    path = tmp_path / "model.keras"
+    args = dict(record=record, features=["a", "b", "c"], target="q", verbose=False)
+    training.save_trained(trained, path)
+    assert not training.load_or_train(path, config=COURSE.replace(**TINY), **args).trained_now
+
+
+def test_explanation_settings_do_not_retrain(record, tmp_path):
+    path = tmp_path / "model.keras"
+    args = dict(record=record, features=["a", "b", "c"], target="q", verbose=False)
+    training.load_or_train(path, config=TINY, **args)
+    sidecar = json.loads(path.with_suffix(".json").read_text(encoding="utf-8"))
+    assert set(sidecar["config"]) == set(model_files.model_settings()) == {
+        "window", "train_fraction", "validation_fraction", "units", "learning_rate",
+        "batch_size", "max_epochs", "patience", "seed",
+    }
+    looser = {**TINY, "tolerance": 1e-3, "memory_budget_mb": 64.0}
+    assert not training.load_or_train(path, config=looser, **args).trained_now
+
+
+@pytest.mark.parametrize(
+    ("config", "error", "message"),
+    [
+        ({"epochs": 3}, TypeError, r"unknown setting\(s\) epochs; the course's settings are wi"),
+        ([("units", 4)], TypeError, "config must be a CourseConfig or a dict of settings"),
+    ],
+)
+def test_bad_settings_are_named(record, config, error, message):
+    with pytest.raises(error, match=message):
+        training.train_from_record(record, ["a", "b", "c"], "q", config, verbose=False)
+
+
+def test_predict_checks_the_window_shape(record):
+    trained = training.train_from_record(record, ["a", "b", "c"], "q", TINY, verbose=False)
+    other = windowing.prepare_windows(record, ["a", "b"], "q", window=6)
+    with pytest.raises(ValueError, match=r"expects windows of shape \(n, 6, 3\)"):
+        training.predict(trained.model, other.test, other.scaler)
+
+
+def test_an_interrupted_save_never_leaves_a_truncated_model(record, tmp_path, monkeypatch):
+    path = tmp_path / "model.keras"
+    args = dict(record=record, features=["a", "b", "c"], target="q", config=TINY, verbose=False)
+    trained = training.load_or_train(path, **args)
+    before = path.read_bytes()
+
+    def save_cut_short(filepath, *more, **options):
+        Path(filepath).write_bytes(before[: len(before) // 2])
+        raise KeyboardInterrupt  # the learner interrupts the kernel while saving
+
+    monkeypatch.setattr(trained.model, "save", save_cut_short)
+    with pytest.raises(KeyboardInterrupt):
+        training.save_trained(trained, path)
+    assert path.read_bytes() == before  # the old model, whole
+    assert [p.name for p in tmp_path.iterdir()] == ["model.keras"]  # no temporary, no sidecar
+    monkeypatch.undo()
+    assert training.load_or_train(path, **args).trained_now  # without its sidecar: retrained
+
+
+def test_scores_predict_the_lstm_through_training_predict(record):
+    from helpers import scores
+
+    trained = training.train_from_record(record, ["a", "b", "c"], "q", TINY, verbose=False)
+    table = scores.predictions(trained)
+    expected = training.predict(trained.model, trained.prepared.test, trained.prepared.scaler)
+    np.testing.assert_array_equal(table["LSTM"].to_numpy(), expected)
+    np.testing.assert_array_equal(table["observed"], record.loc[table.index, "q"])
+
+
+def test_chinese_column_names_survive_the_sidecar(record, tmp_path):
+    features = ["降水量(mm)", "平均气温(℃)", "风速"]
+    chinese = record.set_axis([*features, "径流量"], axis=1)
+    path = tmp_path / "模型.keras"
+    args = dict(record=chinese, features=features, target="径流量", config=TINY, verbose=False)
+    training.load_or_train(path, **args)
+    text = path.with_suffix(".json").read_text(encoding="utf-8")
+    assert "降水量(mm)" in text and "径流量" in text  # readable, not \\u escapes
+    reloaded = training.load_or_train(path, **args)
+    assert not reloaded.trained_now
+    assert reloaded.prepared.features == features and reloaded.prepared.target == "径流量"

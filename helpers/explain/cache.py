@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import warnings
+import zipfile
 from collections.abc import Callable
 from pathlib import Path
 
@@ -14,7 +16,7 @@ import tensorflow as tf
 from numpy.typing import ArrayLike
 
 import helpers
-from helpers import paths
+from helpers import files, paths
 
 CACHE_DIR = paths.MODELS_DIR / "shap_cache"
 
@@ -88,7 +90,30 @@ def cached(
     cache_dir = Path(cache_dir)
     path = cache_dir / f"{route.__name__}-{_cache_key(route, model, X, background, options)}.npz"
     if path.exists() and not refresh:
-        saved = np.load(path, allow_pickle=False)
+        try:
+            return _read_entry(path)
+        except (zipfile.BadZipFile, EOFError, OSError, ValueError, KeyError) as error:
+            warnings.warn(
+                f"the cached explanation {paths.shown(path)} is damaged ({type(error).__name__}: "
+                f"{error}), probably by a run cut short: computing it again",
+                stacklevel=2,
+            )
+    explanation = route(model, X, background, **options)
+    with files.replaced_atomically(path) as temporary:  # never a half-written entry
+        np.savez(
+            temporary,
+            values=explanation.values,
+            base_values=explanation.base_values,
+            data=explanation.data,
+            feature_names=json.dumps(explanation.feature_names),
+            max_additivity_error=explanation.max_additivity_error,
+        )
+    return explanation
+
+
+def _read_entry(path: Path) -> shap.Explanation:
+    """A saved explanation; a truncated or damaged file raises BadZipFile, EOFError, ValueError."""
+    with np.load(path, allow_pickle=False) as saved:
         explanation = shap.Explanation(
             values=saved["values"],
             base_values=saved["base_values"],
@@ -96,15 +121,4 @@ def cached(
             feature_names=json.loads(str(saved["feature_names"])),
         )
         explanation.max_additivity_error = float(saved["max_additivity_error"])
-        return explanation
-    explanation = route(model, X, background, **options)
-    cache_dir.mkdir(parents=True, exist_ok=True)
-    np.savez(
-        path,
-        values=explanation.values,
-        base_values=explanation.base_values,
-        data=explanation.data,
-        feature_names=json.dumps(explanation.feature_names),
-        max_additivity_error=explanation.max_additivity_error,
-    )
     return explanation

@@ -1,0 +1,224 @@
+"""A trained model on disk: the ``.keras`` file, its JSON sidecar, and whether they still fit.
+
+:func:`helpers.training.load_or_train` reuses a saved model only when the sidecar beside it
+says it was trained on the same features, target, settings, data and library versions
+(:func:`fingerprint`), and refuses a damaged file with :class:`ModelFileError`, which names the
+file and the fix. Both files are written whole or not at all (:mod:`helpers.files`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import zipfile
+from collections.abc import Mapping, Sequence
+from os import PathLike
+from pathlib import Path
+
+import keras
+import numpy as np
+import pandas as pd
+import tensorflow as tf
+
+from helpers import files, paths
+from helpers.config import CourseConfig, settings_from
+
+#: Settings of :class:`helpers.config.CourseConfig` that do not change the trained weights (they
+#: are read by the explanations): left out of the sidecar, so changing them does not retrain.
+EXPLANATION_SETTINGS = ("tolerance", "memory_budget_mb")
+
+#: Hexadecimal digits of the fingerprint kept in the sidecar.
+FINGERPRINT_DIGITS = 16
+
+#: Relative tolerance between saved scaler statistics and those refitted now: JSON keeps a float
+#: exactly, so this only absorbs round-off of the refit; a larger difference means other data.
+SCALER_RTOL = 1e-9
+
+#: What a sidecar holds.
+SIDECAR_KEYS = ("features", "target", "scaler", "config", "fingerprint")
+
+
+class ModelFileError(RuntimeError):
+    """A saved model or its JSON sidecar cannot be read; the message names the file and the fix."""
+
+
+def model_settings(config: CourseConfig | Mapping[str, object] | None = None) -> dict:
+    """The settings that decide a model's weights, as the sidecar stores them.
+
+    Parameters
+    ----------
+    config : CourseConfig, dict or None
+        As for :func:`helpers.training.load_or_train`.
+
+    Returns
+    -------
+    dict
+        Every setting of :class:`helpers.config.CourseConfig` but :data:`EXPLANATION_SETTINGS`.
+    """
+    settings = dataclasses.asdict(settings_from(config))
+    return {key: value for key, value in settings.items() if key not in EXPLANATION_SETTINGS}
+
+
+def fingerprint(
+    record: pd.DataFrame,
+    config: CourseConfig | Mapping[str, object] | None,
+    features: Sequence[str],
+    target: str,
+) -> str:
+    """A short hash of the data used, the feature order, the target, the settings and versions.
+
+    A saved model is reused only when its fingerprint matches, so changing the values of a
+    feature or the target, the features or their order, the target, a setting of
+    :func:`model_settings`, TensorFlow or Keras retrains it. Columns of ``record`` that are not
+    used do not count.
+    """
+    columns = [*features, target]
+    digest = hashlib.sha256()
+    digest.update(pd.util.hash_pandas_object(record[columns], index=True).to_numpy().tobytes())
+    digest.update(json.dumps({"features": list(features), "target": target}).encode())
+    digest.update(json.dumps(model_settings(config), sort_keys=True).encode())
+    digest.update(f"{tf.__version__} {keras.__version__}".encode())
+    return digest.hexdigest()[:FINGERPRINT_DIGITS]
+
+
+def sidecar_path(path: str | PathLike) -> Path:
+    """The JSON sidecar beside a saved model: same folder and stem, suffix ``.json``."""
+    return Path(path).with_suffix(".json")
+
+
+def _what_to_do(path: Path) -> str:
+    """The fix for a damaged saved model, for ModelFileError's message."""
+    return (
+        f"delete {paths.shown(path)} and {paths.shown(sidecar_path(path))}, then call "
+        f"training.load_or_train again: it trains the model anew and saves it"
+    )
+
+
+def save(model: keras.Model, info: dict, path: str | PathLike) -> None:
+    """Write a model and its sidecar, each to a temporary file renamed into place.
+
+    The old sidecar is removed first and the new one written last, so an interrupted save
+    leaves the old pair, or a model without a sidecar (which ``load_or_train`` retrains),
+    never a truncated file under the real name nor a new model beside an old sidecar.
+
+    Parameters
+    ----------
+    model : keras.Model
+    info : dict
+        The sidecar's content (:data:`SIDECAR_KEYS`).
+    path : str or os.PathLike
+        Where the model goes (``.keras``).
+    """
+    missing = [key for key in SIDECAR_KEYS if key not in info]
+    if missing:
+        raise ValueError(f"the sidecar needs {', '.join(missing)}")
+    sidecar_path(path).unlink(missing_ok=True)
+    with files.replaced_atomically(path) as temporary:
+        model.save(temporary)
+    files.write_text_atomically(sidecar_path(path), json.dumps(info, indent=2, ensure_ascii=False))
+
+
+def read_sidecar(path: str | PathLike) -> dict:
+    """The content of the sidecar of the model saved at ``path``.
+
+    Raises
+    ------
+    ModelFileError
+        When it is not valid JSON or lacks a key of :data:`SIDECAR_KEYS`; the message names
+        the file and the fix.
+    """
+    model_path, sidecar = Path(path), sidecar_path(path)
+    try:
+        info = json.loads(sidecar.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as error:
+        raise ModelFileError(
+            f"the model's sidecar {paths.shown(sidecar)} is damaged: not valid JSON ({error}); "
+            f"{_what_to_do(model_path)}"
+        ) from error
+    missing = [key for key in SIDECAR_KEYS if not isinstance(info, dict) or key not in info]
+    if missing:
+        raise ModelFileError(
+            f"the model's sidecar {paths.shown(sidecar)} lacks {', '.join(missing)} (written by "
+            f"another version of the course?); {_what_to_do(model_path)}"
+        )
+    return info
+
+
+def load_model(path: str | PathLike) -> keras.Model:
+    """``keras.models.load_model``, or a ModelFileError naming the file and the fix.
+
+    A ``.keras`` file is a zip archive; one cut short has no zip directory, which Keras reports
+    as "File not found" although the file is there. That case is named for what it is.
+
+    Raises
+    ------
+    ModelFileError
+    """
+    path = Path(path)
+    if path.suffix == ".keras" and not zipfile.is_zipfile(path):
+        raise ModelFileError(
+            f"the saved model {paths.shown(path)} is damaged: it is not a complete .keras "
+            f"(zip) file, as a save cut short leaves it; {_what_to_do(path)}"
+        )
+    try:
+        return keras.models.load_model(path)
+    except Exception as error:  # Keras raises ValueError, OSError, BadZipFile, ... here
+        lines = str(error).strip().splitlines() or [""]
+        cause = lines[0].replace(str(path.resolve()), paths.shown(path))
+        raise ModelFileError(
+            f"could not load the saved model {paths.shown(path)} ({type(error).__name__}: "
+            f"{cause}): the file is damaged or not a Keras model; {_what_to_do(path)}"
+        ) from error
+
+
+def stale_reason(
+    info: dict, expected: str, features: list[str], target: str, settings: dict
+) -> str | None:
+    """Why a saved model does not fit the request, or None when it does.
+
+    Parameters
+    ----------
+    info : dict
+        The sidecar (:func:`read_sidecar`).
+    expected : str
+        The request's :func:`fingerprint`.
+    features, target, settings
+        The request (settings as :func:`model_settings` gives them).
+
+    Returns
+    -------
+    str or None
+        E.g. ``"settings changed: units 16 -> 32"``.
+    """
+    if info["features"] != features:
+        return f"it was trained on features {info['features']}, not {features}"
+    if info["target"] != target:
+        return f"it was trained to predict {info['target']!r}, not {target!r}"
+    changed = [
+        f"{key} {info['config'].get(key)!r} -> {value!r}"
+        for key, value in settings.items()
+        if info["config"].get(key) != value
+    ]
+    if changed:
+        return f"settings changed: {', '.join(changed)}"
+    if info["fingerprint"] != expected:
+        return "the data or the TensorFlow/Keras versions changed"
+    return None
+
+
+def same_scaler(saved: dict, fitted: dict) -> bool:
+    """Saved and refitted scaler statistics agree (names and dates exactly, numbers closely).
+
+    Parameters
+    ----------
+    saved, fitted : dict
+        ``Scaler.to_dict()`` of the sidecar and of the scaler fitted now.
+    """
+    text = ("features", "target", "fitted_until")
+    numbers = ("feature_mean", "feature_std", "target_mean", "target_std")
+    if any(saved.get(key) != fitted[key] for key in text):
+        return False
+    return all(
+        np.allclose(saved.get(key), fitted[key], rtol=SCALER_RTOL, atol=0) for key in numbers
+    )
