@@ -47,7 +47,8 @@ def test_chinese_block_runs_as_written(tmp_path, monkeypatch):
     record, trained = namespace["record"], namespace["trained"]
     assert list(record.columns) == ["降水量(mm)", "平均气温(℃)", "径流量(mm)"]
     assert len(record) == 746 and record.index[0].strftime("%Y-%m-%d") == "1960-01-01"
-    assert trained.prepared.features == trained.prepared.test.feature_names == ["降水量(mm)", "平均气温(℃)"]
+    names = ["降水量(mm)", "平均气温(℃)"]
+    assert trained.prepared.features == trained.prepared.test.feature_names == names
     assert (tmp_path / "models" / "流域.keras").exists()
     explanation, importance = namespace["explanation"], namespace["importance"]
     assert explanation.values.shape == (len(trained.prepared.test), 12, 2)
