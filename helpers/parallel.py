@@ -21,7 +21,9 @@ times, 3 by default).
 
 from __future__ import annotations
 
+import hashlib
 import os
+import pickle
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -55,6 +57,12 @@ class Outcome:
     computed: list = field(default_factory=list)
     reused: list = field(default_factory=list)
     seconds: float = 0.0
+
+
+def digest(jobs: Mapping) -> str:
+    """A short hash of the jobs' arguments: name a results folder with it, so that saved
+    results are reused only for the same inputs (NumPy arrays hash by their bytes)."""
+    return hashlib.sha256(pickle.dumps(jobs, protocol=5)).hexdigest()[:12]
 
 
 def result_path(results_dir: Path | str, name: str) -> Path:

@@ -112,9 +112,11 @@ def static_attributes(
     return pd.DataFrame.from_dict(rows, orient="index")[STATIC]
 
 
-def _check_catchment(name: str, record: pd.DataFrame, statics: pd.DataFrame, window: int) -> None:
+def _check_catchment(
+    name: str, record: pd.DataFrame, statics: pd.DataFrame, features: list[str], window: int
+) -> None:
     """Raise DataError naming the catchment if its record or attributes cannot be used."""
-    missing = [c for c in [*FEATURES, TARGET] if c not in record.columns]
+    missing = [c for c in [*features, TARGET] if c not in record.columns]
     if missing:
         raise DataError(f"catchment {name!r}: the record lacks the columns {missing}")
     if len(record) - window + 1 < MIN_WINDOWS:
@@ -124,7 +126,8 @@ def _check_catchment(name: str, record: pd.DataFrame, statics: pd.DataFrame, win
             f"({window + MIN_WINDOWS - 1} months). Leave it out or lengthen its record."
         )
     row = statics.loc[name] if name in statics.index else None
-    absent = STATIC if row is None else [a for a in STATIC if not np.isfinite(row[a])]
+    names = list(statics.columns)
+    absent = names if row is None else [a for a in names if not np.isfinite(row[a])]
     if absent:
         raise DataError(
             f"catchment {name!r}: static attributes missing or not finite: {absent}. "
@@ -149,6 +152,7 @@ def _split(n: int, train_fraction: float, validation_fraction: float) -> dict[st
 def prepare_regional(
     records: dict[str, pd.DataFrame],
     statics: pd.DataFrame,
+    features: list[str] = FEATURES,
     window: int = 12,
     train_fraction: float = 0.8,
     validation_fraction: float = 0.15,
@@ -158,9 +162,12 @@ def prepare_regional(
     Parameters
     ----------
     records : dict of pandas.DataFrame
-        Monthly records indexed by date, with ``FEATURES`` and ``runoff``.
+        Monthly records indexed by date, with ``features`` and ``runoff``.
     statics : pandas.DataFrame
-        From :func:`static_attributes`.
+        One row per catchment, one column per static attribute (e.g. from
+        :func:`static_attributes`); each becomes an input channel.
+    features : list of str
+        The weather variables, input channels before the static ones.
     window : int
         Months per window.
     train_fraction, validation_fraction : float
@@ -173,7 +180,7 @@ def prepare_regional(
     usable, skipped = {}, {}
     for name, record in records.items():
         try:
-            _check_catchment(name, record, statics, window)
+            _check_catchment(name, record, statics, features, window)
             usable[name] = record
         except DataError as error:
             skipped[name] = str(error)
@@ -181,26 +188,26 @@ def prepare_regional(
         raise DataError(f"no usable catchment: {skipped}")
     slices = {n: _split(len(r) - window + 1, train_fraction, validation_fraction)
               for n, r in usable.items()}
-    fit_rows = np.concatenate([r[FEATURES].to_numpy()[: slices[n]["train"].stop + window - 1]
+    fit_rows = np.concatenate([r[features].to_numpy()[: slices[n]["train"].stop + window - 1]
                                for n, r in usable.items()])
-    static_values = statics.loc[list(usable), STATIC]
+    static_values = statics.loc[list(usable)]
     mean = np.r_[fit_rows.mean(axis=0), static_values.mean().to_numpy()]
     std = np.r_[fit_rows.std(axis=0), static_values.std(ddof=0).replace(0, 1).to_numpy()]
-    catchments = {n: _catchment_windows(r, static_values.loc[n].to_numpy(), mean, std, window,
-                                        slices[n]) for n, r in usable.items()}
-    return RegionalData(catchments, mean, std, [*FEATURES, *STATIC], skipped)
+    catchments = {n: _catchment_windows(r[features], r[TARGET], static_values.loc[n].to_numpy(),
+                                        (mean, std), window, slices[n])
+                  for n, r in usable.items()}
+    return RegionalData(catchments, mean, std, [*features, *statics.columns], skipped)
 
 
 def _catchment_windows(
-    record: pd.DataFrame, statics: np.ndarray, mean: np.ndarray, std: np.ndarray, window: int,
-    slices: dict[str, slice],
+    weather: pd.DataFrame, runoff: pd.Series, statics: np.ndarray, scaler: tuple,
+    window: int, slices: dict[str, slice],
 ) -> CatchmentWindows:
     """Scale one catchment's inputs, cut its windows, scale its target by its training period."""
-    inputs = np.column_stack([record[FEATURES].to_numpy(),
-                              np.tile(statics, (len(record), 1))])
-    X = _windows(((inputs - mean) / std).astype(np.float32), window)
-    runoff = record[TARGET].to_numpy()[window - 1:]
-    dates = record.index[window - 1:]
+    inputs = np.column_stack([weather.to_numpy(), np.tile(statics, (len(weather), 1))])
+    X = _windows(((inputs - scaler[0]) / scaler[1]).astype(np.float32), window)
+    dates = weather.index[window - 1:]
+    runoff = runoff.to_numpy()[window - 1:]
     train_runoff = runoff[slices["train"]]
     target_mean, target_std = float(train_runoff.mean()), float(train_runoff.std())
     y = ((runoff - target_mean) / target_std).astype(np.float32)
@@ -256,10 +263,13 @@ def train_regional(
     units: int = 32,
     max_epochs: int = 60,
     patience: int = 10,
-    batch_size: int = 64,
+    batch_size: int = 128,
     seed: int = 42,
 ) -> tuple:
     """Train one LSTM on every catchment's training windows, early-stopped on validation.
+
+    The validation windows of every catchment follow its training windows in time (checked);
+    the catchments' calendars may differ.
 
     Parameters
     ----------
@@ -273,20 +283,25 @@ def train_regional(
     -------
     model : keras.Model
     history : dict
-        As from :func:`helpers.training.train_model`.
+        ``loss`` and ``val_loss`` per epoch, ``best_epoch`` (whose weights the model keeps).
     """
-    from helpers import training, windowing
+    import keras
 
+    from helpers import training
+
+    for name, windows in data.catchments.items():  # early stopping must not see later months
+        if windows.dates["validation"].min() <= windows.dates["train"].max():
+            raise ValueError(f"catchment {name!r}: validation windows precede training ones")
     training.make_deterministic(seed)
-    parts = {}
-    for part in ("train", "validation"):
-        X, y = data.pooled(part)
-        dates = np.concatenate([c.dates[part] for c in data.catchments.values()])
-        parts[part] = windowing.Windows(X, y, pd.DatetimeIndex(dates), data.channel_names)
-    window, n_channels = parts["train"].X.shape[1:]
-    model = training.build_lstm(window, n_channels, units)
-    history = training.train_model(model, parts["train"], parts["validation"], batch_size,
-                                   max_epochs, patience, verbose=False)
+    X_train, y_train = data.pooled("train")
+    model = training.build_lstm(X_train.shape[1], X_train.shape[2], units)
+    stop = keras.callbacks.EarlyStopping(monitor="val_loss", patience=patience,
+                                         restore_best_weights=True)
+    fit = model.fit(X_train, y_train, validation_data=data.pooled("validation"),
+                    epochs=max_epochs, batch_size=batch_size, shuffle=True, callbacks=[stop],
+                    verbose=0)
+    history = {key: [float(v) for v in values] for key, values in fit.history.items()}
+    history["best_epoch"] = int(np.argmin(history["val_loss"])) + 1
     return model, history
 
 
@@ -345,3 +360,47 @@ def explain_catchment(
         "base_values": np.asarray(explanation.base_values),
         "additivity_error": np.asarray(explanation.max_additivity_error),
     }
+
+
+def train_catchment(
+    windows: CatchmentWindows, units: int = 16, max_epochs: int = 60, patience: int = 10,
+    seed: int = 42,
+) -> dict[str, np.ndarray]:
+    """Train an LSTM on one catchment alone and predict its test period (a task for Dask).
+
+    The comparison of Kratzert et al. (2019): the same network, the same early stopping on the
+    catchment's validation slice, but without the other catchments' data.
+
+    Parameters
+    ----------
+    windows : CatchmentWindows
+        The catchment's windows (as prepared for the regional model; the static channels are
+        constant and so carry nothing here).
+    units, max_epochs, patience, seed : int
+
+    Returns
+    -------
+    dict of numpy.ndarray
+        ``test_prediction`` (scaled, like the regional model's output) and ``epochs``.
+    """
+    from helpers import training, windowing
+
+    training.make_deterministic(seed)
+    parts = {part: windowing.Windows(windows.X[part], windows.y[part], windows.dates[part],
+                                     [f"x{i}" for i in range(windows.X[part].shape[2])])
+             for part in ("train", "validation")}
+    model = training.build_lstm(*windows.X["train"].shape[1:], units=units)
+    history = training.train_model(model, parts["train"], parts["validation"], 32, max_epochs,
+                                   patience, verbose=False)
+    prediction = model.predict(windows.X["test"], verbose=0).ravel()
+    return {"test_prediction": prediction, "epochs": np.asarray(len(history["loss"]))}
+
+
+def model_digest(model: object) -> str:
+    """A short hash of a model's weights: names the folder of its saved explanations."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    for weights in model.get_weights():
+        digest.update(np.ascontiguousarray(weights).tobytes())
+    return digest.hexdigest()[:12]
