@@ -28,9 +28,13 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 from tqdm.auto import tqdm
+
+if TYPE_CHECKING:  # imported when used: the module loads without starting Dask
+    from distributed import Client
 
 #: Environment variable naming the scheduler of an existing Dask cluster.
 SCHEDULER_ENV = "COURSE_DASK_SCHEDULER"
@@ -95,7 +99,7 @@ def run_and_save(task: Callable[..., dict], arguments: Mapping, path: str) -> st
     return path
 
 
-def connect(scheduler: str | None = None, n_workers: int = 2, timeout: float = 10.0):
+def connect(scheduler: str | None = None, n_workers: int = 2, timeout: float = 10.0) -> Client:
     """A Dask client: to ``scheduler`` (or ``$COURSE_DASK_SCHEDULER``), else a LocalCluster.
 
     Parameters
@@ -197,7 +201,7 @@ def run_serial(
 
 def run_on_dask(
     task: Callable[..., dict], jobs: Mapping[str, Mapping], results_dir: Path | str,
-    client: object, progress: bool = True,
+    client: Client, progress: bool = True,
 ) -> Outcome:
     """Run the same tasks as :func:`run_serial` on a Dask cluster, one task per catchment.
 
