@@ -8,7 +8,7 @@ a worker killed, the kernel restarted — loses only the catchments in flight.
 Where the tasks run (:func:`connect`):
 
 - nothing to start by hand: a ``distributed.LocalCluster`` on this machine (2 worker processes,
-  1 thread each by default), closed again at the end;
+  1 thread each by default, TensorFlow on one thread in each), closed again at the end;
 - an existing cluster: its scheduler address (``tcp://host:8786``) as ``scheduler=`` or in the
   environment variable ``COURSE_DASK_SCHEDULER``; an address that does not answer within
   ``timeout`` seconds is an error that names it.
@@ -38,6 +38,10 @@ if TYPE_CHECKING:  # imported when used: the module loads without starting Dask
 
 #: Environment variable naming the scheduler of an existing Dask cluster.
 SCHEDULER_ENV = "COURSE_DASK_SCHEDULER"
+
+#: Environment of each LocalCluster worker: TensorFlow on one thread, like the worker itself,
+#: so that two workers on two cores do not each start a thread pool as large as the machine.
+ONE_THREAD = {"TF_NUM_INTRAOP_THREADS": "1", "TF_NUM_INTEROP_THREADS": "1"}
 
 
 @dataclass
@@ -128,7 +132,8 @@ def connect(scheduler: str | None = None, n_workers: int = 2, timeout: float = 1
     address = scheduler or os.environ.get(SCHEDULER_ENV) or None
     if address is None:
         cluster = LocalCluster(n_workers=n_workers, threads_per_worker=1, processes=True,
-                               dashboard_address=":0", silence_logs=logging.ERROR)
+                               dashboard_address=":0", silence_logs=logging.ERROR,
+                               env=ONE_THREAD)
         client = Client(cluster)
     else:
         try:
