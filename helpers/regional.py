@@ -232,8 +232,23 @@ def climatology_forecast(windows: CatchmentWindows) -> np.ndarray:
     return means.loc[windows.dates["test"].month].to_numpy()
 
 
+def ridge_forecast(windows: CatchmentWindows) -> np.ndarray:
+    """The test period predicted by ridge regression on this catchment's flattened windows.
+
+    The course's second baseline (:func:`helpers.baselines.fit_ridge`): its penalty chosen on
+    the validation slice, then refitted on training + validation. Returns mm/month.
+    """
+    from helpers import baselines, windowing
+
+    parts = {part: windowing.Windows(windows.X[part], windows.y[part], windows.dates[part],
+                                     [f"x{i}" for i in range(windows.X[part].shape[2])])
+             for part in ("train", "validation", "test")}
+    model = baselines.fit_ridge(parts["train"], parts["validation"])
+    return in_runoff_units(windows, baselines.predict_ridge(model, parts["test"]))
+
+
 def score_test_period(data: RegionalData, predictions: dict[str, np.ndarray]) -> pd.DataFrame:
-    """NSE on each catchment's test period: the model against monthly climatology.
+    """NSE on each catchment's test period: the model against climatology and ridge.
 
     Parameters
     ----------
@@ -244,7 +259,8 @@ def score_test_period(data: RegionalData, predictions: dict[str, np.ndarray]) ->
     Returns
     -------
     pandas.DataFrame
-        Indexed by catchment: ``lstm`` and ``climatology`` NSE, ``beats_climatology``.
+        Indexed by catchment: ``lstm``, ``climatology`` and ``ridge`` NSE,
+        ``beats_climatology``.
     """
     rows = {}
     for name, windows in data.catchments.items():
@@ -252,6 +268,7 @@ def score_test_period(data: RegionalData, predictions: dict[str, np.ndarray]) ->
         rows[name] = {
             "lstm": metrics.nse(observed, in_runoff_units(windows, predictions[name])),
             "climatology": metrics.nse(observed, climatology_forecast(windows)),
+            "ridge": metrics.nse(observed, ridge_forecast(windows)),
         }
     table = pd.DataFrame.from_dict(rows, orient="index").rename_axis("catchment")
     table["beats_climatology"] = table["lstm"] > table["climatology"]
