@@ -48,10 +48,12 @@ data: env
 
 ## Time and additivity of every SHAP route on the course model, then the batched DeepSHAP
 ## engine against shap's route and the gradient floor at windows 12 and 365 (benchmarks, not tests).
+## Then catchments explained per minute, serially and on Dask with 1 and 2 workers (notebook 06).
 benchmark: env
 	$(PY) benchmarks/shap_routes.py
 	$(PY) benchmarks/deepshap_engine.py
 	$(PY) benchmarks/reading.py
+	$(PY) benchmarks/many_catchments.py
 
 ## Re-execute the notebooks in place so their saved outputs are current (maintainers).
 refresh: env

@@ -1,0 +1,274 @@
+"""Run one task per catchment — serially, or as tasks on Dask — and keep every finished result.
+
+The same task function runs either way; what changes is where. Each catchment's result is
+written to its own file as soon as it is done (atomically: a temporary file, then
+``os.replace``), and a later run reuses the files it finds, so a run that is interrupted —
+a worker killed, the kernel restarted — loses only the catchments in flight.
+
+Where the tasks run (:func:`connect`):
+
+- nothing to start by hand: a ``distributed.LocalCluster`` on this machine (2 worker processes,
+  1 thread each by default, TensorFlow on one thread in each), closed again at the end;
+- an existing cluster: its scheduler address (``tcp://host:8786``) as ``scheduler=`` or in the
+  environment variable ``COURSE_DASK_SCHEDULER``; an address that does not answer within
+  ``timeout`` seconds is an error that names it.
+
+A task that raises (a catchment with too short a record, say) is not retried: its error is
+reported with the catchment's name and the other catchments go on. A worker that dies is
+replaced by Dask and its task run again (up to ``distributed.scheduler.allowed-failures``
+times, 3 by default).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import pickle
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+from tqdm.auto import tqdm
+
+if TYPE_CHECKING:  # imported when used: the module loads without starting Dask
+    from distributed import Client
+
+#: Environment variable naming the scheduler of an existing Dask cluster.
+SCHEDULER_ENV = "COURSE_DASK_SCHEDULER"
+
+#: Environment of each LocalCluster worker: TensorFlow on one thread, like the worker itself,
+#: so that two workers on two cores do not each start a thread pool as large as the machine.
+ONE_THREAD = {"TF_NUM_INTRAOP_THREADS": "1", "TF_NUM_INTEROP_THREADS": "1"}
+
+
+@dataclass
+class Outcome:
+    """What a run produced.
+
+    Attributes
+    ----------
+    results : dict
+        Catchment -> its result (a dict of NumPy arrays), for every catchment that succeeded.
+    failures : dict
+        Catchment -> the error message, for every catchment whose task raised.
+    computed, reused : list of str
+        Catchments computed in this run, and those whose saved result was reused.
+    seconds : float
+        Wall time of the run.
+    """
+
+    results: dict = field(default_factory=dict)
+    failures: dict = field(default_factory=dict)
+    computed: list = field(default_factory=list)
+    reused: list = field(default_factory=list)
+    seconds: float = 0.0
+
+
+def digest(jobs: Mapping) -> str:
+    """A short hash of the jobs' arguments: name a results folder with it, so that saved
+    results are reused only for the same inputs (NumPy arrays hash by their bytes)."""
+    return hashlib.sha256(pickle.dumps(jobs, protocol=5)).hexdigest()[:12]
+
+
+def result_path(results_dir: Path | str, name: str) -> Path:
+    """File holding the result of catchment ``name``."""
+    return Path(results_dir) / f"{name}.npz"
+
+
+def save_result(path: Path | str, result: Mapping[str, np.ndarray]) -> None:
+    """Write ``result`` atomically: to a temporary file beside ``path``, then rename it.
+
+    A reader never sees a half-written file; a process killed while writing leaves only the
+    temporary file, which the next run ignores.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(f".{path.stem}.{os.getpid()}.tmp.npz")
+    np.savez(temporary, **{k: np.asarray(v) for k, v in result.items()})
+    os.replace(temporary, path)
+
+
+def load_result(path: Path | str) -> dict[str, np.ndarray]:
+    """Read a result written by :func:`save_result`."""
+    with np.load(path) as stored:
+        return {k: stored[k] for k in stored.files}
+
+
+def run_and_save(task: Callable[..., dict], arguments: Mapping, path: str) -> str:
+    """Run ``task(**arguments)``, save its result to ``path``, return ``path`` (runs anywhere)."""
+    save_result(path, task(**arguments))
+    return path
+
+
+def connect(scheduler: str | None = None, n_workers: int = 2, timeout: float = 10.0) -> Client:
+    """A Dask client: to ``scheduler`` (or ``$COURSE_DASK_SCHEDULER``), else a LocalCluster.
+
+    Parameters
+    ----------
+    scheduler : str, optional
+        Address of a running scheduler, e.g. ``"tcp://10.0.0.5:8786"``.
+    n_workers : int
+        Worker processes of the LocalCluster (one thread each); ignored with a scheduler.
+    timeout : float
+        Seconds to wait for a scheduler to answer.
+
+    Returns
+    -------
+    distributed.Client
+        Close it (``client.close()``, and ``client.cluster.close()`` for a LocalCluster).
+
+    Raises
+    ------
+    ConnectionError
+        If no scheduler answers at the address within ``timeout`` seconds.
+    """
+    import logging
+
+    from distributed import Client, LocalCluster
+
+    address = scheduler or os.environ.get(SCHEDULER_ENV) or None
+    if address is None:
+        cluster = LocalCluster(n_workers=n_workers, threads_per_worker=1, processes=True,
+                               dashboard_address=":0", silence_logs=logging.ERROR,
+                               env=ONE_THREAD)
+        client = Client(cluster)
+    else:
+        try:
+            client = Client(address, timeout=timeout)
+        except (OSError, TimeoutError) as error:
+            raise ConnectionError(
+                f"no Dask scheduler answered at {address!r} within {timeout:g} s ({error}). "
+                f"Check the address (and {SCHEDULER_ENV}), or leave both unset to run on a "
+                "LocalCluster on this machine."
+            ) from None
+    print(f"Dask: {len(client.scheduler_info()['workers'])} workers; "
+          f"dashboard {client.dashboard_link}")
+    return client
+
+
+def _pending(jobs: Mapping[str, Mapping], results_dir: Path, outcome: Outcome) -> dict:
+    """Jobs without a saved result; the saved ones are loaded into ``outcome``."""
+    pending = {}
+    for name, arguments in jobs.items():
+        path = result_path(results_dir, name)
+        if path.is_file():
+            outcome.results[name] = load_result(path)
+            outcome.reused.append(name)
+        else:
+            pending[name] = arguments
+    return pending
+
+
+def _finish(outcome: Outcome, name: str, path: str | None, error: BaseException | None) -> None:
+    """Record one finished task in ``outcome``."""
+    if error is None:
+        outcome.results[name] = load_result(path)
+        outcome.computed.append(name)
+    else:
+        outcome.failures[name] = f"catchment {name!r}: {type(error).__name__}: {error}"
+
+
+def run_serial(
+    task: Callable[..., dict], jobs: Mapping[str, Mapping], results_dir: Path | str,
+    progress: bool = True,
+) -> Outcome:
+    """Run ``task(**jobs[name])`` for every catchment in this process, one after the other.
+
+    Parameters
+    ----------
+    task : callable
+        Returns a dict of NumPy arrays (the catchment's result).
+    jobs : mapping
+        Catchment name -> keyword arguments of ``task``.
+    results_dir : path
+        Where each result is saved (and reused from on the next run).
+    progress : bool
+        Show a progress bar.
+
+    Returns
+    -------
+    Outcome
+    """
+    start, outcome = time.perf_counter(), Outcome()
+    pending = _pending(jobs, Path(results_dir), outcome)
+    for name, arguments in tqdm(pending.items(), desc="catchments", disable=not progress):
+        path = str(result_path(results_dir, name))
+        try:
+            _finish(outcome, name, run_and_save(task, arguments, path), None)
+        except Exception as error:  # noqa: BLE001 - reported per catchment, the rest go on
+            _finish(outcome, name, None, error)
+    outcome.seconds = time.perf_counter() - start
+    return outcome
+
+
+def run_on_dask(
+    task: Callable[..., dict], jobs: Mapping[str, Mapping], results_dir: Path | str,
+    client: Client, progress: bool = True,
+) -> Outcome:
+    """Run the same tasks as :func:`run_serial` on a Dask cluster, one task per catchment.
+
+    Parameters
+    ----------
+    task, jobs, results_dir, progress
+        As in :func:`run_serial`; ``task`` must be importable on the workers (a function of a
+        module, not one defined in a notebook cell), and ``results_dir`` reachable from them.
+    client : distributed.Client
+        From :func:`connect`.
+
+    Returns
+    -------
+    Outcome
+    """
+    from distributed import as_completed
+
+    start, outcome = time.perf_counter(), Outcome()
+    pending = _pending(jobs, Path(results_dir), outcome)
+    futures = {
+        client.submit(run_and_save, task, arguments, str(result_path(results_dir, name)),
+                      key=f"catchment-{name}-{time.time_ns()}", retries=0): name
+        for name, arguments in pending.items()
+    }
+    completed = as_completed(futures)
+    for future in tqdm(completed, total=len(futures), desc="catchments", disable=not progress):
+        name = futures[future]
+        if future.status == "finished":
+            _finish(outcome, name, future.result(), None)
+        else:
+            _finish(outcome, name, None, future.exception())
+    outcome.seconds = time.perf_counter() - start
+    return outcome
+
+
+def run_catchments(
+    task: Callable[..., dict], jobs: Mapping[str, Mapping], results_dir: Path | str,
+    scheduler: str | None = None, n_workers: int = 2, progress: bool = True,
+) -> Outcome:
+    """Run one task per catchment: serially (``scheduler="serial"``) or on Dask.
+
+    Parameters
+    ----------
+    task, jobs, results_dir, progress
+        As in :func:`run_serial`.
+    scheduler : str, optional
+        ``"serial"``, a scheduler address, or None: ``$COURSE_DASK_SCHEDULER`` if set, else a
+        LocalCluster of ``n_workers`` processes, started and closed here.
+    n_workers : int
+        Worker processes of the LocalCluster.
+
+    Returns
+    -------
+    Outcome
+    """
+    if scheduler == "serial":
+        return run_serial(task, jobs, results_dir, progress)
+    client = connect(scheduler, n_workers)
+    try:
+        return run_on_dask(task, jobs, results_dir, client, progress)
+    finally:
+        cluster = client.cluster
+        client.close()
+        if cluster is not None:
+            cluster.close()
