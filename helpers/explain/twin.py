@@ -12,7 +12,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from helpers.explain import internals
-from helpers.explain.checks import MODEL_AGNOSTIC_ROUTES
+from helpers.explain.errors import MODEL_AGNOSTIC_ROUTES
 from helpers.explain.graph import fixed_window_shape, model_window_shape
 from helpers.explain.prediction import predict
 
