@@ -38,12 +38,19 @@ def model_outputs(
     """
     windows = np.asarray(windows, np.float32)
     batches = [
-        np.asarray(call(windows[start : start + batch_size]), np.float64).reshape(
-            len(windows[start : start + batch_size]), -1
-        )
+        _side_by_side(call(windows[start : start + batch_size]))
         for start in range(0, len(windows), batch_size)
     ]
     return np.concatenate(batches)
+
+
+def _side_by_side(outputs: object) -> np.ndarray:
+    """One model call's outputs (a tensor, or a list/dict of them) as rows (k, n_values)."""
+    parts = tf.nest.flatten(outputs)
+    if any(np.ndim(part) == 0 for part in parts):  # a plain list of numbers, one per window
+        parts = [outputs]
+    parts = [np.asarray(part, np.float64) for part in parts]
+    return np.concatenate([part.reshape(len(part), -1) for part in parts], axis=1)
 
 
 def predict(model: keras.Model, windows: ArrayLike, batch_size: int = BATCH_SIZE) -> np.ndarray:
