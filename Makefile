@@ -46,8 +46,8 @@ lab: env
 data: env
 	$(PY) -m helpers.catchment
 
-## Time and additivity of every SHAP route on the course model, then the batched DeepSHAP
-## engine against shap's route and the gradient floor at windows 12 and 365 (benchmarks, not tests).
+## Time and additivity of every SHAP route on the course model, then deep_shap's batched engine
+## at windows 12 and 365 as ratios: warm call / gradient floor, first call / warm (benchmarks, not tests).
 benchmark: env
 	$(PY) benchmarks/shap_routes.py
 	$(PY) benchmarks/deepshap_engine.py
