@@ -46,9 +46,10 @@ lab: env
 data: env
 	$(PY) -m helpers.catchment
 
-## Time and additivity of every SHAP route on the course model, then the batched DeepSHAP
-## engine against shap's route and the gradient floor at windows 12 and 365 (benchmarks, not tests).
-## Then catchments explained per minute, serially and on Dask with 1 and 2 workers (notebook 06).
+## Time and additivity of every SHAP route on the course model, then deep_shap's batched engine
+## at windows 12 and 365 as ratios: warm call / gradient floor, first call / warm (benchmarks, not tests).
+## Then reading a 30-year daily file, and catchments explained per minute, serially and on Dask
+## with 1 and 2 workers (notebook 06).
 benchmark: env
 	$(PY) benchmarks/shap_routes.py
 	$(PY) benchmarks/deepshap_engine.py

@@ -8,13 +8,10 @@ import numpy as np
 import pytest
 
 from helpers import explain
-from helpers.explain.engine import (
-    EngineAdditivityError,
-    EngineUnsupportedError,
-    engine_shap_values,
-    engine_supports,
-    windows_per_chunk,
-)
+from helpers.explain._engine import shap_values as engine_shap_values
+from helpers.explain._engine import supports as engine_supports
+from helpers.explain._engine import windows_per_chunk
+from helpers.explain.errors import EngineAdditivityError, EngineUnsupportedError
 
 WINDOW, N_FEATURES = 8, 5
 L = keras.layers

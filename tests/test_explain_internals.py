@@ -45,3 +45,33 @@ def test_private_keras_graph_accessors_work_on_a_functional_model():
     assert len(arguments.keras_tensors) == 1
     conv = model.layers[1]
     assert [list(pad) for pad in internals.causal_padding(conv)] == [[0, 0], [1, 0], [0, 0]]
+
+
+def _private_imports(path, package_root):
+    """``(module, name)`` of every import in ``path`` that reaches a private name or package."""
+    import ast
+
+    module_of_file = ".".join(path.relative_to(package_root.parent).with_suffix("").parts)
+    found = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if not isinstance(node, ast.ImportFrom) or not (node.module or "").startswith("helpers"):
+            continue
+        for alias in node.names:
+            target = f"{node.module}.{alias.name}".split(".")
+            private = [i for i, part in enumerate(target) if part.startswith("_")]
+            # a private name or package may be used only below the package that holds it
+            if private and not module_of_file.startswith(".".join(target[: private[0]]) + "."):
+                found.append(f"{module_of_file}: from {node.module} import {alias.name}")
+    return found
+
+
+def test_no_private_name_crosses_a_module_boundary():
+    """No helper imports another module's underscore names; a private package such as
+    helpers.explain._engine is imported only from inside its parent package."""
+    from pathlib import Path
+
+    package = Path(internals.__file__).parent.parent
+    offenders = [
+        found for path in sorted(package.rglob("*.py")) for found in _private_imports(path, package)
+    ]
+    assert offenders == []

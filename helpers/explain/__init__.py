@@ -12,8 +12,9 @@ shap has no rule for those, so the lookup fails
 The fix: :func:`deep_shap` explains the model's *unrolled twin* (:func:`unrolled_twin`, the
 same layers with ``unroll=True`` and the same weights), gives the linear ``Split`` op shap's
 ``passthrough`` rule, and checks that the values add up to the predictions. By default it
-computes the same values with a batched engine (``engine``: all window-background pairs at
-once, the time loop kept as a loop), several times faster; ``engine="shap"`` runs shap itself.
+computes the same values with a batched engine (``_engine``: all window-background pairs at
+once, the time loop kept as a loop, traced once per architecture), several times faster;
+``engine="shap"`` runs shap on the twin itself.
 What it cannot explain exactly it refuses, naming the Keras layer and the op
 (:func:`layers_using_ops`).
 
@@ -25,21 +26,22 @@ Cross-checks: :func:`gradient_shap` (expected gradients, approximately additive)
 :func:`permutation_shap` (model-agnostic, slow), :func:`variable_shapley` (exact Shapley values
 with one player per variable).
 
-The modules, by job
--------------------
+The modules, by job (from the bottom up)
+----------------------------------------
+- ``errors``       the errors every route raises (imports nothing)
 - ``internals``    every private TensorFlow/Keras/shap attribute used, in one place
+- ``prediction``   the one path from windows to a model's predictions
 - ``state``        the global state DeepExplainer changes: snapshot, restore, repair
 - ``graph``        which ops lie between input and output, which lack a shap rule
 - ``twin``         the unrolled twin
-- ``prediction``   evaluating a model on windows
-- ``checks``       input checks, additivity, the errors raised
-- ``deep``         the fix (:func:`deep_shap`) and the background (:func:`training_background`)
-- ``deeplift``     DeepLIFT's rules as shap applies them, on (window, background) pairs
-- ``engine_layers`` each Keras layer's forward pass on pairs, and its backward multipliers
-- ``engine``       the batched engine: chains the layers, runs chunks of pairs, checks additivity
+- ``checks``       input checks and additivity
+- ``explanation``  names per lag, sums per variable or lag, target units, flattening for plots
+- ``_engine``      the batched engine (private package): DeepLIFT's rules, the layers, the
+  recurrent cells and their time loop, reading a model, running it traced once per architecture
+- ``deep``         the fix (:func:`deep_shap`, :func:`shap_on_unrolled_twin`), the engine choice
+  and the background (:func:`training_background`)
 - ``crosschecks``  :func:`gradient_shap`, :func:`permutation_shap`
 - ``shapley``      :func:`variable_shapley` and the Shapley weights
-- ``explanation``  names per lag, sums per variable or lag, target units, flattening for plots
 - ``importance``   permutation importance (skill lost when a variable is shuffled)
 - ``cache``        computing an explanation once, reusing it later
 
@@ -48,14 +50,10 @@ have the same shape.
 """
 
 from helpers.explain.cache import cached
-from helpers.explain.checks import (
-    AdditivityError,
-    DeepShapFailure,
-    UnsupportedOpError,
-    additivity_error,
-)
+from helpers.explain.checks import additivity_error
 from helpers.explain.crosschecks import gradient_shap, permutation_shap
 from helpers.explain.deep import deep_shap, training_background
+from helpers.explain.errors import AdditivityError, DeepShapFailure, UnsupportedOpError
 from helpers.explain.explanation import (
     by_lag,
     by_variable,
@@ -71,7 +69,6 @@ from helpers.explain.state import (
     preserved_shap_state,
     repair_tensorflow,
     restore_shap_state,
-    restore_tensorflow_gradients,
     shap_state_snapshot,
     tensorflow_gradients_are_patched,
 )
@@ -98,7 +95,6 @@ __all__ = [
     "preserved_shap_state",
     "repair_tensorflow",
     "restore_shap_state",
-    "restore_tensorflow_gradients",
     "shap_state_snapshot",
     "shapley_weights",
     "tensorflow_gradients_are_patched",

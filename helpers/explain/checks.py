@@ -1,4 +1,4 @@
-"""Checks shared by every SHAP route: inputs, additivity, and the errors they raise."""
+"""Checks shared by every SHAP route: inputs and additivity (the errors are in ``errors``)."""
 
 from __future__ import annotations
 
@@ -11,51 +11,10 @@ import shap
 import tensorflow as tf
 from numpy.typing import ArrayLike
 
+from helpers.explain.errors import AdditivityError
 from helpers.explain.graph import model_window_shape
 from helpers.explain.prediction import predict
 from helpers.explain.state import require_healthy_tensorflow
-
-#: Recurrent-model SHAP routes that work for any model, named in error messages.
-MODEL_AGNOSTIC_ROUTES = (
-    "helpers.explain.variable_shapley (exact, one player per variable) or "
-    "helpers.explain.permutation_shap (one value per month and variable)"
-)
-
-
-class UnsupportedOpError(RuntimeError):
-    """The model uses TensorFlow ops for which shap's DeepExplainer has no (exact) rule.
-
-    ``op_types`` lists the ops, ``layers`` maps each op to the Keras layers that use it
-    (``{"SelectV2": ["masking (Masking)", "lstm (LSTM)"]}``), and ``reasons`` holds a note for
-    ops that have a rule in shap that does not fit them.
-    """
-
-    def __init__(self, op_types, layers: dict | None = None, reasons: dict | None = None):
-        self.op_types = sorted(op_types)
-        self.layers = {op: list((layers or {}).get(op, [])) for op in self.op_types}
-        by_layer: dict[str, list[str]] = {}
-        for op in self.op_types:
-            for layer in self.layers[op] or ["(layer not found)"]:
-                by_layer.setdefault(layer, []).append(op)
-        where = "; ".join(
-            f"{'' if layer.startswith('(') else 'layer '}{layer}: {', '.join(ops)}"
-            for layer, ops in by_layer.items()
-        )
-        notes = "".join(f" {op}: {note}." for op, note in sorted((reasons or {}).items()))
-        super().__init__(
-            "DeepSHAP cannot explain this model exactly: shap.DeepExplainer has no attribution "
-            f"rule for TensorFlow op(s) that these Keras layers use — {where}.{notes} Replace "
-            "the layer if you can, or use a model-agnostic route instead: "
-            + MODEL_AGNOSTIC_ROUTES + "."
-        )
-
-
-class DeepShapFailure(RuntimeError):
-    """shap.DeepExplainer failed on a model that passed every check beforehand."""
-
-
-class AdditivityError(RuntimeError):
-    """SHAP values plus base value do not add up to the model's prediction."""
 
 
 def check_windows(windows: ArrayLike, name: str, window_shape: tuple) -> np.ndarray:
@@ -128,11 +87,6 @@ def check_output(model: keras.Model, window: np.ndarray, output: int | None) -> 
             f"output={output} is out of range: this model gives {size} values per window "
             f"(output shapes {shapes}); choose 0 <= output < {size}."
         )
-
-
-def check_single_output(model: keras.Model, window: np.ndarray) -> None:
-    """Refuse models that give more than one number per window (tried on one window)."""
-    check_output(model, window, None)
 
 
 def check_feature_names(feature_names: Sequence[str] | None, n_features: int) -> list[str]:

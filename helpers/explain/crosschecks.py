@@ -19,10 +19,12 @@ from tqdm import tqdm
 
 from helpers.explain.checks import additivity_error, checked_inputs
 from helpers.explain.explanation import window_explanation
-from helpers.explain.prediction import fast_predictor, predict, preserved_numpy_random_state
-
-#: Seconds between progress-bar updates: a notebook keeps every update in its saved output.
-PROGRESS_INTERVAL = 10
+from helpers.explain.prediction import (
+    PROGRESS_INTERVAL,
+    fast_predictor,
+    predict,
+    preserved_numpy_random_state,
+)
 
 
 def gradient_shap(

@@ -1,17 +1,22 @@
 """The fix: exact DeepSHAP values for Keras recurrent models, via their unrolled twin.
 
 ``shap.DeepExplainer(model, background)`` fails on a Keras LSTM because the layer's time loop
-(``While``, ``TensorList*`` ops) has no attribution rule. :func:`deep_shap` explains the model's
-unrolled twin instead (:mod:`helpers.explain.twin`), gives shap's ``passthrough`` rule to the
-linear ``Split`` op for the duration of the call, checks that every op has a rule, and checks that
-the values add up to the model's predictions. TensorFlow's and shap's global state is restored
-afterwards, also when something fails.
+(``While``, ``TensorList*`` ops) has no attribution rule. The fix notebook 03 teaches, in
+:func:`shap_on_unrolled_twin`: explain the model's unrolled twin instead
+(:mod:`helpers.explain.twin`), give shap's ``passthrough`` rule to the linear ``Split`` op for
+the duration of the call, check that every op has a rule, and restore TensorFlow's and shap's
+global state afterwards, also when something fails.
+
+:func:`deep_shap` runs that fix, or computes the same values with the batched engine
+(:mod:`helpers.explain._engine`) when it covers the model (:func:`choose_engine` says which and
+why), and checks that the values add up to the model's predictions.
 """
 
 from __future__ import annotations
 
 import warnings
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import keras
 import numpy as np
@@ -19,19 +24,18 @@ import shap
 import tensorflow as tf
 from numpy.typing import ArrayLike
 
-from helpers.explain import internals
-from helpers.explain.checks import (
-    MODEL_AGNOSTIC_ROUTES,
-    DeepShapFailure,
-    UnsupportedOpError,
-    check_additivity,
-    checked_inputs,
-)
-from helpers.explain.engine import engine_shap_values, engine_supports
+from helpers.config import COURSE
+from helpers.errors import whole_number
+from helpers.explain import _engine, internals
+from helpers.explain.checks import check_additivity, checked_inputs
+from helpers.explain.errors import MODEL_AGNOSTIC_ROUTES, DeepShapFailure, UnsupportedOpError
 from helpers.explain.explanation import window_explanation
 from helpers.explain.graph import layers_using_ops, ops_without_shap_rule
 from helpers.explain.state import OPS_WITH_UNFIT_SHAP_RULE, linear_op_rules, preserved_shap_state
 from helpers.explain.twin import unrolled_twin
+
+#: The engines of :func:`deep_shap`.
+ENGINES = ("batched", "shap")
 
 
 def training_background(X_train: ArrayLike, size: int = 100, seed: int = 0) -> np.ndarray:
@@ -55,8 +59,7 @@ def training_background(X_train: ArrayLike, size: int = 100, seed: int = 0) -> n
     X_train = np.asarray(X_train, dtype=np.float32)
     if X_train.ndim != 3:
         raise ValueError(f"X_train must have shape (n, window, n_features); got {X_train.shape}.")
-    if isinstance(size, bool) or not isinstance(size, (int, np.integer)) or size < 1:
-        raise ValueError(f"size must be a whole number of windows, at least 1; got {size!r}.")
+    size = whole_number(size, "size", unit="windows")
     if len(X_train) == 0:
         raise ValueError("X_train holds no windows.")
     if size > len(X_train):
@@ -72,30 +75,89 @@ def training_background(X_train: ArrayLike, size: int = 100, seed: int = 0) -> n
     return X_train[np.sort(rows)]
 
 
+def shap_on_unrolled_twin(
+    model: keras.Model, X: np.ndarray, background: np.ndarray, output: int | None = None
+) -> tuple[np.ndarray, float]:
+    """The fix of notebook 03: shap.DeepExplainer on the model's unrolled twin.
+
+    Parameters
+    ----------
+    model : keras.Model
+        The recurrent model (checked inputs: see :func:`deep_shap`).
+    X, background : numpy.ndarray of shape (n, window, n_features) and (m, window, n_features)
+        Checked float32 windows.
+    output : int, optional
+        Which of several output values to explain (flattened in order).
+
+    Returns
+    -------
+    values : numpy.ndarray of shape (n, window, n_features)
+    base_value : float
+        shap's ``expected_value`` of that output.
+    """
+    all_outputs = model if output is None else _outputs_as_one_tensor(model)
+    twin = unrolled_twin(all_outputs, check_windows=X[:16], window_shape=X.shape[1:])
+    return _deep_explainer_on(twin, X, background, output or 0)
+
+
+@dataclass(frozen=True)
+class EngineChoice:
+    """Which engine :func:`deep_shap` runs, and why.
+
+    Attributes
+    ----------
+    engine : {"batched", "shap"}
+    reason : str or None
+        Why shap's engine runs (asked for, or why the batched one cannot); None for "batched".
+    """
+
+    engine: str
+    reason: str | None = None
+
+
+def choose_engine(model: keras.Model, engine: str) -> EngineChoice:
+    """The engine asked for, unless the batched engine does not cover ``model``.
+
+    ``model`` gives one value per window. The batched engine reads it layer by layer; on a Keras
+    release whose internals it does not know, reading may fail in other ways than a refusal:
+    shap's engine, slower but general, then takes over as well.
+    """
+    if engine not in ENGINES:
+        raise ValueError(f"engine must be 'batched' or 'shap'; got {engine!r}.")
+    if engine == "shap":
+        return EngineChoice("shap", "engine='shap' was asked")
+    try:
+        refusal = _engine.supports(model)
+    except Exception as error:  # any failure to read the model means: use shap's engine
+        refusal = f"the batched engine could not read this model ({type(error).__name__}: {error})"
+    return EngineChoice("batched") if refusal is None else EngineChoice("shap", refusal)
+
+
 def deep_shap(
     model: keras.Model,
     X: ArrayLike,
     background: ArrayLike,
     feature_names: Sequence[str] | None = None,
-    tolerance: float = 1e-5,
+    tolerance: float = COURSE.tolerance,
     output: int | None = None,
     engine: str = "batched",
-    memory_budget_mb: float = 256,
+    memory_budget_mb: float = COURSE.memory_budget_mb,
     allow_overlap: bool = False,
 ) -> shap.Explanation:
     """Exact DeepSHAP values for a Keras recurrent model (the fix for DeepExplainer's crash).
 
     Two engines compute the same values (to float32 rounding, checked by the tests):
 
-    - ``"shap"``: builds the model's unrolled twin, gives shap's ``passthrough`` rule to
-      ``Split``/``SplitV``, checks that every op has a rule and runs ``shap.DeepExplainer`` on
-      the twin, one window at a time. TensorFlow's and shap's global state is restored
-      afterwards, also when something fails.
-    - ``"batched"`` (default): the same rules computed by :mod:`helpers.explain.engine` for all
+    - ``"shap"`` (:func:`shap_on_unrolled_twin`): builds the model's unrolled twin, gives
+      shap's ``passthrough`` rule to ``Split``/``SplitV``, checks that every op has a rule and
+      runs ``shap.DeepExplainer`` on the twin, one window at a time. TensorFlow's and shap's
+      global state is restored afterwards, also when something fails.
+    - ``"batched"`` (default): the same rules computed by :mod:`helpers.explain._engine` for all
       (window, background) pairs at once, with the time loop kept as a loop: several times
       faster once traced, and memory no longer grows with the window. Models with a layer the
       engine does not cover go to the ``"shap"`` engine by themselves; ``explanation.engine``
-      says which engine ran, and ``explanation.engine_note`` why the batched one did not.
+      says which engine ran, and ``explanation.engine_note`` why the batched one did not
+      (see :func:`choose_engine`).
 
     Either way the values are checked to add up to the model's predictions.
 
@@ -144,41 +206,21 @@ def deep_shap(
     AdditivityError
         If the additivity error exceeds ``tolerance``.
     """
-    if engine not in ("batched", "shap"):
-        raise ValueError(f"engine must be 'batched' or 'shap'; got {engine!r}.")
     X, background, names = checked_inputs(
         model, X, background, feature_names, output, allow_overlap
     )
-    if output is None:
-        explained, target = model, model
-    else:  # one output tensor (n, outputs) for shap; the chosen value alone for the check
-        explained, target = _outputs_as_one_tensor(model), selected_output(model, output)
-    note = _batched_engine_refusal(target) if engine == "batched" else "engine='shap' was asked"
-    if note is None:
-        values, base_value = engine_shap_values(
-            target, X, background, memory_budget_mb=memory_budget_mb, tolerance=tolerance
-        )
+    one_value = model if output is None else selected_output(model, output)
+    choice = choose_engine(one_value, engine)
+    if choice.engine == "shap":
+        values, base_value = shap_on_unrolled_twin(model, X, background, output)
     else:
-        twin = unrolled_twin(explained, check_windows=X[:16], window_shape=X.shape[1:])
-        values, base_value = _shap_route(twin, X, background, output or 0)
+        values, base_value = _engine.shap_values(
+            one_value, X, background, memory_budget_mb=memory_budget_mb, tolerance=tolerance
+        )
     explanation = window_explanation(values, np.full(len(X), base_value), X, names)
-    explanation.engine = "batched" if note is None else "shap"
-    explanation.engine_note = note
-    check_additivity(explanation, target, tolerance, "deep_shap")
+    explanation.engine, explanation.engine_note = choice.engine, choice.reason
+    check_additivity(explanation, one_value, tolerance, "deep_shap")
     return explanation
-
-
-def _batched_engine_refusal(model: keras.Model) -> str | None:
-    """None if the batched engine covers ``model``, else why not (shap's engine takes over).
-
-    The batched engine reads the model layer by layer; on a Keras release whose internals it
-    does not know, reading may fail in other ways than a refusal: shap's engine, slower but
-    general, then takes over as well.
-    """
-    try:
-        return engine_supports(model)
-    except Exception as error:  # any failure to read the model means: use shap's engine
-        return f"the batched engine could not read this model ({type(error).__name__}: {error})"
 
 
 def _flat_outputs(model: keras.Model):
@@ -207,7 +249,7 @@ def selected_output(model: keras.Model, output: int) -> keras.Model:
     return keras.Model(model.inputs, _flat_outputs(model)[:, output : output + 1])
 
 
-def _shap_route(
+def _deep_explainer_on(
     model_or_twin: keras.Model, X: np.ndarray, background: np.ndarray, output: int = 0
 ) -> tuple[np.ndarray, float]:
     """shap.DeepExplainer on a loop-free model: values (n, window, n_features) and base value.

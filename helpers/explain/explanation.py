@@ -8,14 +8,23 @@ plots want 2-D explanations: use :func:`flatten` (one column per lag and variabl
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import Protocol
 
 import numpy as np
 import pandas as pd
 import shap
 from numpy.typing import ArrayLike
 
-from helpers.windowing import Scaler
+
+class Standardisation(Protocol):
+    """The numbers of a standardisation (e.g. ``helpers.windowing.Scaler``) that undo it."""
+
+    features: Sequence[str]
+    feature_mean: Mapping[str, float]
+    feature_std: Mapping[str, float]
+    target_mean: float
+    target_std: float
 
 
 def lagged_feature_names(feature_names: Sequence[str] | None, window: int) -> np.ndarray:
@@ -184,7 +193,7 @@ def by_lag(explanation: shap.Explanation, signed: bool = False) -> pd.DataFrame:
 
 
 def in_target_units(
-    explanation: shap.Explanation, scaler: Scaler | None, windows: ArrayLike = None
+    explanation: shap.Explanation, scaler: Standardisation, windows: ArrayLike = None
 ) -> shap.Explanation:
     """The same explanation in the target's own units (e.g. mm/month instead of z-scores).
 
@@ -196,7 +205,7 @@ def in_target_units(
     ----------
     explanation : shap.Explanation
         Any explanation of the standardised model (windows, variables or players).
-    scaler : helpers.windowing.Scaler
+    scaler : Standardisation, e.g. helpers.windowing.Scaler
         The scaler fitted on the training period (``target_mean``, ``target_std``, and
         ``feature_mean``, ``feature_std`` by variable name).
     windows : array of shape (n, window, n_features), optional

@@ -9,6 +9,7 @@ combinations that never occur (the same caveat applies to interventional SHAP va
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from typing import Protocol
 
 import keras
 import numpy as np
@@ -16,7 +17,14 @@ import pandas as pd
 from numpy.typing import ArrayLike
 
 from helpers import metrics
-from helpers.windowing import Scaler
+from helpers.errors import whole_number
+from helpers.explain.prediction import model_outputs, predict
+
+
+class TargetScaler(Protocol):
+    """Anything that turns standardised predictions back into the target's units."""
+
+    def inverse_target(self, values: ArrayLike) -> np.ndarray: ...
 
 
 def permutation_importance(
@@ -25,7 +33,7 @@ def permutation_importance(
     observed: ArrayLike,
     feature_names: Sequence[str],
     groups: Mapping[str, Sequence[str]] | None = None,
-    scaler: Scaler | None = None,
+    scaler: TargetScaler | None = None,
     score: Callable = metrics.nse,
     repeats: int = 5,
 ) -> pd.DataFrame:
@@ -43,7 +51,7 @@ def permutation_importance(
         The n_features variable names, in the order of X's last axis.
     groups : mapping of {str: list of str}, optional
         Shuffle these variables together (one row per group); default one row per variable.
-    scaler : helpers.windowing.Scaler, optional
+    scaler : TargetScaler, e.g. helpers.windowing.Scaler, optional
         If given, predictions are turned back into the target's units
         (``scaler.inverse_target``) before they are scored against ``observed``.
     score : callable
@@ -67,21 +75,20 @@ def permutation_importance(
             f"Expected X of shape (n, window, {len(names)}) and observed of shape (n,); got "
             f"{X.shape} and {observed.shape}."
         )
-    if isinstance(repeats, bool) or not isinstance(repeats, int) or repeats < 1:
-        raise ValueError(f"repeats must be a whole number of at least 1; got {repeats!r}.")
+    repeats = whole_number(repeats, "repeats")
     groups = {name: [name] for name in names} if groups is None else dict(groups)
     unknown = sorted({v for members in groups.values() for v in members} - set(names))
     if unknown:
         raise ValueError(f"groups name unknown variables {unknown}; the variables are {names}.")
 
-    def predict(windows: np.ndarray) -> np.ndarray:
+    def predict_in_units(windows: np.ndarray) -> np.ndarray:
         if isinstance(model, keras.Model):
-            predictions = model.predict(windows, verbose=0).ravel()
+            predictions = predict(model, windows)
         else:
-            predictions = np.asarray(model(windows), dtype=np.float64).ravel()
+            predictions = model_outputs(model, windows).ravel()
         return predictions if scaler is None else scaler.inverse_target(predictions)
 
-    reference = score(observed, predict(X))
+    reference = score(observed, predict_in_units(X))
     shuffled = []
     for members in groups.values():
         columns = [names.index(variable) for variable in members]
@@ -90,7 +97,7 @@ def permutation_importance(
             order = np.random.default_rng(repeat).permutation(len(X))
             copy[:, :, columns] = X[order][:, :, columns]
             shuffled.append(copy)
-    predictions = np.asarray(predict(np.concatenate(shuffled)), dtype=np.float64)
+    predictions = np.asarray(predict_in_units(np.concatenate(shuffled)), dtype=np.float64)
     predictions = predictions.reshape(len(shuffled), len(X))
     drops = np.array([reference - score(observed, p) for p in predictions])
     drops = drops.reshape(len(groups), repeats)

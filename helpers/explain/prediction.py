@@ -1,4 +1,9 @@
-"""Evaluating a model on windows: quickly, as a 1-D array, without disturbing NumPy's seed."""
+"""Evaluating a model on windows: one path for every helper, as float64 arrays.
+
+:func:`model_outputs` is the one place where windows go through a model (in batches, every output
+value side by side); :func:`predict` is its single-output form and :func:`fast_predictor` the
+same through one traced graph, for routes that call the model thousands of times.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +15,60 @@ import numpy as np
 import tensorflow as tf
 from numpy.typing import ArrayLike
 
+#: Seconds between progress-bar updates of the routes that call the model many times: a
+#: notebook keeps every update in its saved output.
+PROGRESS_INTERVAL = 10
+
+#: Windows per model call: large enough to amortise a call, small enough for memory.
+BATCH_SIZE = 4096
+
+
+def model_outputs(
+    call: Callable[[np.ndarray], object], windows: ArrayLike, batch_size: int = BATCH_SIZE
+) -> np.ndarray:
+    """Every output value of ``call`` per window, in batches: float64 array (n, n_values).
+
+    Parameters
+    ----------
+    call : callable
+        A Keras model or any function ``windows (k, window, n_features) -> outputs (k, ...)``.
+    windows : array of shape (n, window, n_features)
+    batch_size : int
+        Windows per call.
+    """
+    windows = np.asarray(windows, np.float32)
+    batches = [
+        _side_by_side(call(windows[start : start + batch_size]))
+        for start in range(0, len(windows), batch_size)
+    ]
+    return np.concatenate(batches)
+
+
+def _side_by_side(outputs: object) -> np.ndarray:
+    """One model call's outputs (a tensor, or a list/dict of them) as rows (k, n_values)."""
+    parts = tf.nest.flatten(outputs)
+    if any(np.ndim(part) == 0 for part in parts):  # a plain list of numbers, one per window
+        parts = [outputs]
+    parts = [np.asarray(part, np.float64) for part in parts]
+    return np.concatenate([part.reshape(len(part), -1) for part in parts], axis=1)
+
+
+def predict(model: keras.Model, windows: ArrayLike, batch_size: int = BATCH_SIZE) -> np.ndarray:
+    """Predictions of a single-output model as a 1-D float64 array (n,).
+
+    Raises
+    ------
+    ValueError
+        If the model gives more than one value per window.
+    """
+    outputs = model_outputs(lambda batch: model(batch, training=False), windows, batch_size)
+    if outputs.shape[1] != 1:
+        raise ValueError(
+            f"Model {model.name!r} gives {outputs.shape[1]} values per window; one is expected "
+            "here (pick one with output=k where the function offers it)."
+        )
+    return outputs[:, 0]
+
 
 def fast_predictor(
     model: keras.Model, window_shape: tuple, batch_size: int = 16384
@@ -17,26 +76,17 @@ def fast_predictor(
     """A fast ``windows -> predictions (n,)`` function: one traced graph, large batches.
 
     ``model.predict`` has a per-call overhead that dominates when called thousands of times;
-    a ``tf.function`` with a fixed input signature is traced once and reused.
+    a ``tf.function`` with a fixed input signature is traced once and reused. The windows may
+    come flattened (shap's maskers pass rows); they are reshaped to ``window_shape``.
     """
     spec = tf.TensorSpec((None, *window_shape), tf.float32)
     forward = tf.function(lambda windows: model(windows, training=False), input_signature=[spec])
 
     def predict_windows(windows):
         windows = np.asarray(windows, np.float32).reshape(-1, *window_shape)
-        outputs = [
-            forward(windows[start : start + batch_size]).numpy().reshape(-1)
-            for start in range(0, len(windows), batch_size)
-        ]
-        return np.concatenate(outputs)
+        return model_outputs(forward, windows, batch_size)[:, 0]
 
     return predict_windows
-
-
-def predict(model: keras.Model, windows: ArrayLike) -> np.ndarray:
-    """Predictions of a single-output model as a 1-D float64 array."""
-    outputs = model(np.asarray(windows, np.float32), training=False)
-    return np.asarray(outputs, dtype=np.float64).reshape(len(windows), -1)[:, 0]
 
 
 @contextlib.contextmanager

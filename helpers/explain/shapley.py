@@ -17,8 +17,7 @@ from numpy.typing import ArrayLike
 from tqdm import tqdm
 
 from helpers.explain.checks import additivity_error, checked_inputs
-from helpers.explain.crosschecks import PROGRESS_INTERVAL
-from helpers.explain.prediction import fast_predictor
+from helpers.explain.prediction import PROGRESS_INTERVAL, fast_predictor
 
 
 def _players(feature_names: list[str], groups: dict | None) -> tuple[list[str], np.ndarray]:

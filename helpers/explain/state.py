@@ -1,6 +1,6 @@
 """The global state ``shap.DeepExplainer`` changes: snapshot, restore, repair.
 
-DeepExplainer (shap 0.54) patches three things while it works:
+DeepExplainer patches three things while it works:
 
 - ``tensorflow.python.eager.execute.record_gradient``, the function that records every op on a
   ``GradientTape``; it is restored only if the explanation *succeeds*;
@@ -21,8 +21,8 @@ from helpers.explain import internals
 
 #: Linear ops that shap has no rule for; shap's ``passthrough`` rule (the ordinary gradient) is
 #: exact for them. ``Split`` cuts the unrolled LSTM/GRU cells' gate pre-activations into the
-#: gates; ``SplitV``, its variant with uneven sizes, is not used by Keras 3.15's cells but is
-#: registered in case another version or a custom cell uses it.
+#: gates; ``SplitV``, its variant with uneven sizes, is not used by Keras 3's cells but is
+#: registered in case another release or a custom cell uses it.
 LINEAR_OPS_WITHOUT_SHAP_RULE = ("Split", "SplitV")
 
 #: One-input element-wise nonlinearities that shap has no rule for; shap's rescale rule for such
@@ -46,7 +46,7 @@ def shap_state_snapshot() -> dict:
     """Record the global state that ``shap.DeepExplainer`` changes (see the module docstring).
 
     (shap reads, but does not change, ``tensorflow.python.eager.backprop.record_gradient``; the
-    ``_IsBackpropagatable`` check it would also patch no longer exists in TensorFlow 2.21.)
+    ``_IsBackpropagatable`` check it would also patch no longer exists in current TensorFlow.)
 
     Returns
     -------
@@ -184,11 +184,6 @@ def repair_tensorflow() -> list[str]:
     return repaired
 
 
-def restore_tensorflow_gradients() -> None:
-    """Former name of :func:`repair_tensorflow` (kept so that existing code runs)."""
-    repair_tensorflow()
-
-
 def require_healthy_tensorflow() -> None:
     """Refuse to work while an earlier, failed DeepExplainer call left TensorFlow patched."""
     if tensorflow_gradients_are_patched():
@@ -203,12 +198,12 @@ def require_healthy_tensorflow() -> None:
 def linear_op_rules() -> Iterator[None]:
     """Context manager: rules for the exact ops shap lacks, while inside.
 
-    shap's ``passthrough`` rule for the linear ``Split``/``SplitV`` (and ``AddV2``, which shap
-    <= 0.44 lacks): for a linear op, DeepLIFT's multiplier equals the ordinary gradient, which is
-    exactly what ``passthrough`` uses. shap's rescale rule for the element-wise nonlinearities of
-    :data:`ELEMENTWISE_OPS_WITHOUT_SHAP_RULE`. The ops of :data:`OPS_WITH_UNFIT_SHAP_RULE` lose
-    their rule, so that they are reported instead of failing inside shap. shap's rule table is
-    put back as it was on leaving, also on failure.
+    shap's ``passthrough`` rule for the linear ``Split``/``SplitV`` (and ``AddV2``, which older
+    shap releases lack): for a linear op, DeepLIFT's multiplier equals the ordinary gradient,
+    which is exactly what ``passthrough`` uses. shap's rescale rule for the element-wise
+    nonlinearities of :data:`ELEMENTWISE_OPS_WITHOUT_SHAP_RULE`. The ops of
+    :data:`OPS_WITH_UNFIT_SHAP_RULE` lose their rule, so that they are reported instead of
+    failing inside shap. shap's rule table is put back as it was on leaving, also on failure.
     """
     rules = internals.shap_rules()
     saved = dict(rules)

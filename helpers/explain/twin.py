@@ -12,9 +12,9 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from helpers.explain import internals
-from helpers.explain.checks import MODEL_AGNOSTIC_ROUTES
+from helpers.explain.errors import MODEL_AGNOSTIC_ROUTES
 from helpers.explain.graph import fixed_window_shape, model_window_shape
-from helpers.explain.prediction import predict
+from helpers.explain.prediction import model_outputs
 
 
 def _unrolled_copy(layer: keras.layers.Layer) -> keras.layers.Layer:
@@ -55,7 +55,9 @@ def _finalize_states(model: keras.Model) -> None:
 
 
 def _max_prediction_difference(model_a: keras.Model, model_b: keras.Model, windows) -> float:
-    return float(np.max(np.abs(predict(model_a, windows) - predict(model_b, windows))))
+    outputs_a = model_outputs(lambda batch: model_a(batch, training=False), windows)
+    outputs_b = model_outputs(lambda batch: model_b(batch, training=False), windows)
+    return float(np.max(np.abs(outputs_a - outputs_b)))
 
 
 def unrolled_twin(

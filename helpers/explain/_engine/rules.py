@@ -1,6 +1,7 @@
 """DeepLIFT's rules as shap applies them, on pairs of (window, background) activations.
 
-The building blocks of the batched DeepSHAP engine (:mod:`helpers.explain.engine`).
+The lowest layer of the batched DeepSHAP engine (:mod:`helpers.explain._engine`): pure tensor
+maths, no Keras model and no TensorFlow state.
 
 DeepSHAP in one paragraph
 -------------------------
@@ -41,37 +42,24 @@ from dataclasses import dataclass
 import keras
 import tensorflow as tf
 
-from helpers.explain.checks import AdditivityError
+from helpers.explain.errors import EngineUnsupportedError
 
 #: shap's threshold below which the rescale rule falls back to the ordinary gradient.
 RESCALE_THRESHOLD = 1e-6
 #: shap's threshold below which the two-input Shapley rule gives a multiplier of 0.
 PRODUCT_THRESHOLD = 1e-7
 
-
-class EngineUnsupportedError(NotImplementedError):
-    """The engine cannot reproduce shap's DeepSHAP values for this model (use shap's route)."""
-
-
-class EngineAdditivityError(AdditivityError):
-    """The engine's values plus base value do not add up to the model's predictions."""
-
-
-# --------------------------------------------------------------------------------------------
-# 1. Activations: the rescale rule and the derivative for shap's fallback
-# --------------------------------------------------------------------------------------------
-
-_SELU_ALPHA = 1.6732632423543772
-_SELU_SCALE = 1.0507009873554805
+SELU_ALPHA = 1.6732632423543772
+SELU_SCALE = 1.0507009873554805
 
 #: Derivative f'(r) from the input r and the output f(r), for shap's fallback (|x - r| < 1e-6).
-_DERIVATIVES: dict[str, Callable[[tf.Tensor, tf.Tensor], tf.Tensor]] = {
+DERIVATIVES: dict[str, Callable[[tf.Tensor, tf.Tensor], tf.Tensor]] = {
     "sigmoid": lambda pre, out: out * (1.0 - out),
     "tanh": lambda pre, out: 1.0 - out * out,
     "relu": lambda pre, out: tf.cast(pre > 0.0, pre.dtype),
     "elu": lambda pre, out: tf.where(pre > 0.0, tf.ones_like(out), out + 1.0),
     "selu": lambda pre, out: tf.where(
-        pre > 0.0, _SELU_SCALE * tf.ones_like(out), out + _SELU_SCALE * _SELU_ALPHA
+        pre > 0.0, SELU_SCALE * tf.ones_like(out), out + SELU_SCALE * SELU_ALPHA
     ),
     "softplus": lambda pre, out: tf.sigmoid(pre),
     "exponential": lambda pre, out: out,
@@ -79,20 +67,11 @@ _DERIVATIVES: dict[str, Callable[[tf.Tensor, tf.Tensor], tf.Tensor]] = {
 }
 
 
-def _activation_name(function: Callable) -> str | None:
-    """The name of a supported Keras activation (``"linear"`` for none), else None."""
-    for name in _DERIVATIVES:
-        if function is keras.activations.get(name):
-            return name
-    return None
-
-
 @dataclass(frozen=True)
-class _Activation:
-    """A Keras activation applied to pairs, with its rescale-rule multiplier."""
+class Activation:
+    """A Keras activation, by name, applied to pairs with its rescale-rule multiplier."""
 
     name: str
-    function: Callable
 
     @property
     def is_linear(self) -> bool:
@@ -100,30 +79,35 @@ class _Activation:
 
     def apply(self, pre: tf.Tensor) -> tf.Tensor:
         """Only ``f(pre)``."""
-        return pre if self.is_linear else self.function(pre)
+        return pre if self.is_linear else keras.activations.get(self.name)(pre)
 
     def __call__(self, pre: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor | None]:
         """Return ``(f(pre), multiplier)``; the multiplier is None for the identity."""
         if self.is_linear:
             return pre, None
-        out = self.function(pre)
-        return out, rescale_multiplier(pre, out, _DERIVATIVES[self.name])
+        out = self.apply(pre)
+        return out, rescale_multiplier(pre, out, DERIVATIVES[self.name])
 
 
-def _activation(function: Callable, layer: keras.layers.Layer, role: str) -> _Activation:
-    name = _activation_name(function)
-    if name is None:
-        raise EngineUnsupportedError(
-            f"Layer {layer.name!r} ({type(layer).__name__}): {role} "
-            f"{getattr(function, '__name__', function)!r} has no DeepSHAP rule in this engine "
-            f"(supported: {', '.join(_DERIVATIVES)})."
-        )
-    return _Activation(name, function)
+LINEAR = Activation("linear")
 
 
-# --------------------------------------------------------------------------------------------
-# 2. shap's rules on pairs (x-half [0], r-half [1])
-# --------------------------------------------------------------------------------------------
+def activation(function: Callable, layer: keras.layers.Layer, role: str) -> Activation:
+    """The :class:`Activation` of a Keras layer's ``role`` (e.g. ``"recurrent_activation"``).
+
+    Raises
+    ------
+    EngineUnsupportedError
+        If the function is not one of :data:`DERIVATIVES` (names the layer and the function).
+    """
+    for name in DERIVATIVES:
+        if function is keras.activations.get(name):
+            return Activation(name)
+    raise EngineUnsupportedError(
+        f"Layer {layer.name!r} ({type(layer).__name__}): {role} "
+        f"{getattr(function, '__name__', function)!r} has no DeepSHAP rule in this engine "
+        f"(supported: {', '.join(DERIVATIVES)})."
+    )
 
 
 def rescale_multiplier(
@@ -182,23 +166,23 @@ def product(
     return tf.stack([out11, out00]), m_a, m_b
 
 
-def _matmul(x: tf.Tensor, w: tf.Tensor) -> tf.Tensor:
+def times(a: tf.Tensor, b: tf.Tensor | None) -> tf.Tensor:
+    """``a * b``, where ``b=None`` (a linear activation's multiplier) means 1."""
+    return a if b is None else a * b
+
+
+def matmul(x: tf.Tensor, w: tf.Tensor) -> tf.Tensor:
     """``x @ w`` over the last axis for a tensor of any rank, as one 2-D MatMul."""
     rows = tf.reshape(x, [-1, x.shape[-1]])
     out = tf.matmul(rows, w)
     return tf.reshape(out, tf.concat([tf.shape(x)[:-1], [w.shape[-1]]], axis=0))
 
 
-def _merge_halves(pair: tf.Tensor) -> tf.Tensor:
+def merge_halves(pair: tf.Tensor) -> tf.Tensor:
     """(2, B, ...) -> (2B, ...): both halves as one batch, for a Keras op."""
     return tf.reshape(pair, tf.concat([[-1], tf.shape(pair)[2:]], axis=0))
 
 
-def _split_halves(batch: tf.Tensor) -> tf.Tensor:
+def split_halves(batch: tf.Tensor) -> tf.Tensor:
     """(2B, ...) -> (2, B, ...)."""
     return tf.reshape(batch, tf.concat([[2, -1], tf.shape(batch)[1:]], axis=0))
-
-
-def _value(variable) -> tf.Tensor:
-    """A Keras variable as a tensor read inside the traced function (current weights)."""
-    return tf.convert_to_tensor(variable)

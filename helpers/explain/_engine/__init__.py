@@ -1,0 +1,41 @@
+"""The batched DeepSHAP engine: shap's values for Keras recurrent models, computed fast.
+
+What it computes
+----------------
+``helpers.explain.deep_shap(..., engine="shap")`` runs ``shap.DeepExplainer`` on an *unrolled
+twin* of the model. shap then explains one window at a time, through a graph with one copy of
+the recurrent cell per time step. This package computes **the same numbers** (to float32
+rounding) with its own forward and backward pass: all (window, background) pairs at once, in
+chunks, with the time loop kept as a loop (``tf.while_loop``), so graph size and tracing time do
+not grow with the window length. It is the default engine of ``helpers.explain.deep_shap``,
+which is its only user: the package is private, its modules import each other by plain names.
+
+Pairs and chunks
+----------------
+Every activation is a *pair*: a tensor of shape ``(2, B, ...)`` whose ``[0]`` is the x-half and
+``[1]`` the r-half, for ``B`` (window, background) pairs. Each layer's forward pass computes
+both halves and, for its nonlinearities and products, the multipliers (shape ``(B, ...)``).
+The backward pass multiplies the output's seed (ones) back through the stored multipliers.
+
+The modules, from the bottom up
+-------------------------------
+- ``rules``      DeepLIFT's rules as shap applies them (rescale, two-input Shapley product)
+- ``layers``     non-recurrent blocks (Dense, Conv1D, Activation, pooling, Flatten, dropout)
+- ``cells``      one time step of the LSTM, GRU and SimpleRNN cells, forward and back
+- ``recurrent``  the time loop around a cell, and Bidirectional
+- ``reading``    from a Keras model to a plan (settings and weights per layer), or a refusal
+- ``runner``     the computation traced once per architecture, chunks, the additivity check
+
+Safety
+------
+Only the layers listed in :data:`reading.SUPPORTED` are handled, with the options that keep the
+op structure of Keras 3's cells; anything else raises
+:class:`~helpers.explain.errors.EngineUnsupportedError` so that the caller can use shap's route.
+After computing, the engine checks additivity (values summed + base value against the model's
+own predictions) and raises :class:`~helpers.explain.errors.EngineAdditivityError` above
+``tolerance``.
+"""
+
+from helpers.explain._engine.runner import shap_values, supports, windows_per_chunk
+
+__all__ = ["shap_values", "supports", "windows_per_chunk"]

@@ -1,0 +1,174 @@
+"""Recurrent layers of the engine: the time loop forward and backward, and Bidirectional.
+
+The loop is a ``tf.while_loop``, so the traced graph and its tracing time do not grow with the
+window length; each step's multipliers are stored in ``TensorArray``s for the backward loop.
+The cells themselves are in :mod:`helpers.explain._engine.cells`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import tensorflow as tf
+
+from helpers.explain._engine.cells import CELLS, CellSettings, CellWeights
+from helpers.explain._engine.layers import Block
+from helpers.explain._engine.rules import product
+
+#: Floats a recurrent layer keeps per pair, time step and unit besides its cell's multipliers:
+#: per gate, the projected input pair (2) and its time-major copy (2) ...
+FLOATS_PER_GATE = 2 + 2
+#: ... and the state pairs h and c (2 + 2) and the output pair (2).
+STATE_FLOATS = 2 + 2 + 2
+
+
+@dataclass(frozen=True)
+class RecurrentSettings:
+    """An LSTM/GRU/SimpleRNN layer: its cell, and how it runs over time."""
+
+    cell: CellSettings
+    return_sequences: bool
+    go_backwards: bool
+
+    def block(self, weights: Sequence[tf.Tensor]) -> Recurrent:
+        return Recurrent(self, CellWeights.of(weights))
+
+    def floats_per_pair(self, n_steps: int) -> int:
+        cell = CELLS[self.cell.kind]
+        per_unit = cell.multipliers_per_unit + FLOATS_PER_GATE * len(cell.gates) + STATE_FLOATS
+        return n_steps * per_unit * self.cell.units
+
+
+class Recurrent(Block):
+    """An LSTM/GRU/SimpleRNN layer: ``tf.while_loop`` over time, forward and backward."""
+
+    def __init__(self, settings: RecurrentSettings, weights: CellWeights):
+        self.cell = CELLS[settings.cell.kind](settings.cell, weights)
+        self.return_sequences = settings.return_sequences
+        self.go_backwards = settings.go_backwards
+
+    def forward(self, pair):
+        cell = self.cell
+        projected = tf.transpose(cell.project(pair), [2, 0, 1, 3])  # (T, 2, B, gates * u)
+        if self.go_backwards:
+            projected = tf.reverse(projected, [0])
+        n_steps = pair.shape[2]
+
+        def body(t, state, outputs, saved):
+            state, h, multipliers = cell.step(tf.equal(t, 0), projected[t], state)
+            outputs = outputs.write(t, h) if self.return_sequences else h
+            saved = tuple(array.write(t, m) for array, m in zip(saved, multipliers, strict=True))
+            return t + 1, state, outputs, saved
+
+        state = cell.initial_state(tf.shape(pair)[1])
+        n_saved = len(cell.multipliers._fields)
+        saved = tuple(tf.TensorArray(tf.float32, size=n_steps) for _ in range(n_saved))
+        outputs = tf.TensorArray(tf.float32, size=n_steps) if self.return_sequences else state[0]
+        _, _, outputs, saved = tf.while_loop(
+            lambda t, *_: t < n_steps, body, (tf.constant(0), state, outputs, saved)
+        )
+        if self.return_sequences:
+            outputs = tf.transpose(outputs.stack(), [1, 2, 0, 3])  # (2, B, T, u)
+        multipliers = cell.multipliers._make(array.stack() for array in saved)  # each (T, B, .)
+        return outputs, (multipliers, tf.shape(pair[1]))
+
+    def backward(self, saved, grad):
+        cell = self.cell
+        multipliers, input_shape = saved
+        n_steps = multipliers[0].shape[0]
+        if self.return_sequences:
+            grad_steps = tf.transpose(grad, [1, 0, 2])  # (T, B, u), processing order
+            dh = tf.zeros_like(grad_steps[0])
+        else:
+            grad_steps, dh = None, grad
+        carries = (tf.zeros_like(dh),) * cell.n_carries
+
+        def body(t, dh, carries, d_projected):
+            if grad_steps is not None:
+                dh = dh + grad_steps[t]
+            step_multipliers = cell.multipliers._make(m[t] for m in multipliers)
+            dx, dh, carries = cell.backward_step(step_multipliers, dh, carries)
+            return t - 1, dh, carries, d_projected.write(t, dx)
+
+        d_projected = tf.TensorArray(tf.float32, size=n_steps)
+        _, _, _, d_projected = tf.while_loop(
+            lambda t, *_: t >= 0, body, (tf.constant(n_steps - 1), dh, carries, d_projected)
+        )
+        d_projected = d_projected.stack()  # (T, B, gates * u)
+        if self.go_backwards:
+            d_projected = tf.reverse(d_projected, [0])
+        d_input = cell.input_gradient(d_projected)  # (T, B, F)
+        return tf.reshape(tf.transpose(d_input, [1, 0, 2]), input_shape)
+
+
+@dataclass(frozen=True)
+class BidirectionalSettings:
+    """``Bidirectional``: a forward and a backward layer, merged by concat, sum, ave or mul.
+
+    The weights are the forward layer's (``n_forward_weights`` of them), then the backward's.
+    """
+
+    forward: RecurrentSettings
+    backward: RecurrentSettings
+    n_forward_weights: int
+    merge_mode: str
+    return_sequences: bool
+
+    def block(self, weights: Sequence[tf.Tensor]) -> Bidirectional:
+        split = self.n_forward_weights
+        return Bidirectional(
+            self, self.forward.block(weights[:split]), self.backward.block(weights[split:])
+        )
+
+    def floats_per_pair(self, n_steps: int) -> int:
+        return self.forward.floats_per_pair(n_steps) + self.backward.floats_per_pair(n_steps)
+
+
+class BidirectionalMerge:
+    """Saved by :class:`Bidirectional`'s forward pass for its backward pass."""
+
+    def __init__(self, saved_forward, saved_backward, m_forward, m_backward, units):
+        self.saved_forward, self.saved_backward = saved_forward, saved_backward
+        self.m_forward, self.m_backward = m_forward, m_backward  # "mul" only
+        self.units = units
+
+
+class Bidirectional(Block):
+    """``Bidirectional``: forward and backward layer, merged by concat, sum, ave or mul."""
+
+    def __init__(self, settings: BidirectionalSettings, forward: Recurrent, backward: Recurrent):
+        self.forward_layer, self.backward_layer = forward, backward
+        self.merge_mode = settings.merge_mode
+        self.return_sequences = settings.return_sequences
+
+    def forward(self, pair):
+        y, saved_forward = self.forward_layer.forward(pair)
+        y_rev, saved_backward = self.backward_layer.forward(pair)
+        if self.return_sequences:
+            y_rev = tf.reverse(y_rev, [2])
+        m_y = m_rev = None
+        if self.merge_mode == "concat":
+            out = tf.concat([y, y_rev], axis=-1)
+        elif self.merge_mode == "sum":
+            out = y + y_rev
+        elif self.merge_mode == "ave":
+            out = (y + y_rev) / 2
+        else:  # "mul"
+            out, m_y, m_rev = product(y, y_rev)
+        return out, BidirectionalMerge(saved_forward, saved_backward, m_y, m_rev, y.shape[-1])
+
+    def backward(self, saved: BidirectionalMerge, grad):
+        if self.merge_mode == "concat":
+            g_y, g_rev = grad[..., : saved.units], grad[..., saved.units :]
+        elif self.merge_mode == "sum":
+            g_y = g_rev = grad
+        elif self.merge_mode == "ave":
+            g_y = g_rev = grad / 2
+        else:
+            g_y, g_rev = grad * saved.m_forward, grad * saved.m_backward
+        if self.return_sequences:
+            g_rev = tf.reverse(g_rev, [1])
+        return self.forward_layer.backward(saved.saved_forward, g_y) + (
+            self.backward_layer.backward(saved.saved_backward, g_rev)
+        )
