@@ -9,6 +9,7 @@ Modules, lowest layer first (a module imports only modules above it in this list
 - ``fonts``       a font with Chinese glyphs for labels in any language
 - ``columns``     the teaching record's column names; matching names a user asks for
 - ``dates``       reading dates (year first, ``1960/1/1``, ``1960年1月``); the date-order check
+- ``windows``     sliding windows over a gap-free monthly record
 - ``encodings``   decoding a user's text file (UTF-8, GBK/GB18030, ...) without mojibake
 - ``workbooks``   reading an ``.xlsx`` sheet as a table
 - ``reading``     ``read_table``: delimited text or a workbook to a table, with clear refusals
@@ -19,7 +20,6 @@ Modules, lowest layer first (a module imports only modules above it in this list
 - ``records``     real catchment records read from installed PyPI packages (spotpy, lumod)
 - ``catchment``   the synthetic teaching catchment (a package): weather generator, snow, PET,
                   GR2M runoff, and the process model's true sensitivities
-- ``windows``     sliding windows over a gap-free monthly record
 - ``windowing``   chronological split, scaling fitted on training data only, validation slice
 - ``metrics``     NSE, KGE, RMSE, percent bias
 - ``baselines``   monthly climatology and ridge regression
@@ -28,7 +28,7 @@ Modules, lowest layer first (a module imports only modules above it in this list
 - ``scores``      the LSTM against the baselines, in the target's units, with bootstrap intervals
 - ``explain``     SHAP for Keras recurrent models (the fix) and cross-check routes
 - ``plotting``    the figures of the course
-- ``sample``, ``drivers``, ``regional``, ``parallel``  many catchments (notebook 06): a
+- ``drivers``, ``sample``, ``regional``, ``parallel``  many catchments (notebook 06): a
                   synthetic sample with known drivers, one LSTM over all of them, and explaining
                   them catchment by catchment on Dask
 
