@@ -4,15 +4,18 @@ Creates (or reuses) one virtual environment per combination in .compat/, with on
 TensorFlow, Keras and shap (and numpy where a pin is needed) installed; the helpers are made
 importable with PYTHONPATH, not installed. Runs scripts/compat_run.py in each (a few tiny seeded
 recurrent models through the README recipe, extracted from README.md at run time, and through
-helpers.explain.deep_shap where the helpers can run) and writes docs/compatibility.md.
+helpers.explain.deep_shap where the helpers can run, then a user's session in a process of its
+own: their own DeepExplainer lines, the recipe after them, more training) and writes
+docs/compatibility.md.
 
 A combination's environment is reused while its pins are unchanged (a stamp file records them).
 The course's own stack is the environment running this script
 (`make compat` uses .venv). Environments are created
 up to three at a time (downloads dominate); the runs are one at a time (2 CPU cores).
 
-Exit status 1 if a route that should work failed (the recipe everywhere, deep_shap on Keras 3,
-also on the models only it explains exactly).
+Exit status 1 if a route that should work failed (the recipe everywhere, also after the user's
+own failed lines, training after it, deep_shap on Keras 3, also on the models only it explains
+exactly).
 """
 
 from __future__ import annotations
@@ -33,6 +36,15 @@ OUTPUT = ROOT / "docs" / "compatibility.md"
 
 #: (name, Python, pins, why this combination is here)
 COMBINATIONS = [
+    ("tf2.9-shap0.40", "3.9",
+     # numpy<1.24: TensorFlow 2.9 is built against numpy 1.x, and shap 0.40 uses the np.bool
+     # and np.int aliases numpy 1.24 removed; protobuf<3.20 comes with TensorFlow 2.9's own pin
+     ["tensorflow-cpu==2.9.3", "keras==2.9.0", "shap==0.40.0", "numpy<1.24"],
+     "the first user's stack (2022): shap 0.40 calls a TensorFlow function renamed since"),
+    ("tf2.12-shap0.41", "3.10",
+     # numpy<1.24: TensorFlow 2.12's own requirement, stated
+     ["tensorflow-cpu==2.12.1", "keras==2.12.0", "shap==0.41.0", "numpy<1.24"],
+     "between the first user's stack and today: shap 0.41 calls TensorFlow's new name itself"),
     ("tf2.15-keras2", "3.11",
      ["tensorflow-cpu==2.15.1", "keras==2.15.0", "shap==0.44.1", "numpy<2"],
      "the last Keras 2 stack (tf.keras); shap 0.44 has no AddV2 rule"),
@@ -95,7 +107,7 @@ def ensure_environment(name: str, python_version: str, pins: list[str] | None) -
     venv = COMPAT / name
     stamp, wanted = venv / ".compat-stamp", json.dumps([python_version, pins])
     python = venv / "bin" / "python"
-    if python.exists() and stamp.exists() and stamp.read_text() == wanted:
+    if python.exists() and stamp.exists() and stamp.read_text(encoding="utf-8") == wanted:
         return str(python), 0.0, None
     base = find_python(python_version)
     if base is None:
@@ -104,7 +116,7 @@ def ensure_environment(name: str, python_version: str, pins: list[str] | None) -
     start = time.perf_counter()
     shutil.rmtree(venv, ignore_errors=True)
     log = COMPAT / f"{name}.log"
-    with log.open("w") as out:
+    with log.open("w", encoding="utf-8") as out:
         for command in ([base, "-m", "venv", str(venv)],
                         [str(python), "-m", "pip", "install", "--quiet", "--upgrade", "pip"],
                         [str(python), "-m", "pip", "install", "--quiet", *pins]):
@@ -112,14 +124,14 @@ def ensure_environment(name: str, python_version: str, pins: list[str] | None) -
                                   timeout=1800)
             if done.returncode != 0:
                 return None, time.perf_counter() - start, f"install failed, see {log}"
-    stamp.write_text(wanted)
+    stamp.write_text(wanted, encoding="utf-8")
     return str(python), time.perf_counter() - start, None
 
 
-def run(python: str) -> dict:
+def run(python: str, *arguments: str) -> dict:
     """Run scripts/compat_run.py under `python`; its last stdout line is a JSON row."""
-    done = subprocess.run([python, str(ROOT / "scripts" / "compat_run.py")], capture_output=True,
-                          text=True, env=ENVIRONMENT, cwd=ROOT, timeout=1200)
+    done = subprocess.run([python, str(ROOT / "scripts" / "compat_run.py"), *arguments],
+                          capture_output=True, text=True, env=ENVIRONMENT, cwd=ROOT, timeout=1200)
     lines = done.stdout.strip().splitlines()
     if done.returncode != 0 or not lines:
         return {"error": (done.stderr.strip().splitlines() or ["no output"])[-1]}
@@ -145,6 +157,25 @@ def agreement_cell(agreement: dict | None) -> str:
     return f"{verdict}: {', '.join(agreement['engines'])}, {agreement['max_difference']:.1e}"
 
 
+def session_works(session: dict) -> bool:
+    """The recipe exact after the user's own failed lines, and training works after it."""
+    return session.get("recipe_additivity", float("inf")) <= 1e-5 and session.get("trains_after")
+
+
+def session_cells(session: dict) -> tuple[str, str, str]:
+    """(the user's own lines, the recipe after them, training after), for the table."""
+    if "own_lines" not in session:
+        return f"**not run**: {session['error']}", "—", "—"
+    own = session["own_lines"]
+    own = f"fail: `{own['error']}`" if own["fails"] else "work"
+    if "recipe_additivity" not in session:
+        return own, f"**no**: {session['error']}", "—"
+    exact = session["recipe_additivity"] <= 1e-5
+    recipe = f"{'yes' if exact else '**no**'} ({session['recipe_additivity']:.1e})"
+    trains = "yes" if session["trains_after"] else f"**no**: {session.get('error', '')}"
+    return own.replace("|", "\\|"), recipe, trains
+
+
 def write_table(rows: list[dict]) -> None:
     lines = [
         "# Compatibility: the recipe and `explain.deep_shap` across TensorFlow, Keras and shap",
@@ -165,15 +196,22 @@ def write_table(rows: list[dict]) -> None:
         "models (the batched one where it covers them) and the largest difference between its",
         "values and the recipe's (shap itself); it must stay within 1e-5.",
         "",
+        "*A user's session*, in a process of its own: an LSTM (window 8, 4 variables) trained for",
+        "two epochs; *the user's own lines*, `shap.DeepExplainer(model, background)` and",
+        "`.shap_values(X)` on it, and the error they raise; *the recipe after them*, in the same",
+        "session (its largest additivity error over 20 windows against 40 background windows);",
+        "*trains after*: that model and a new one train again (weights move, losses finite).",
+        "",
         "| stack | why it is here | Python | TensorFlow | Keras | shap | numpy | recipe works "
         "| recipe additivity | deep_shap works | deep_shap additivity | deep_shap, harder models "
-        "| deep_shap = recipe | recipe time (s) |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+        "| deep_shap = recipe | recipe time (s) | the user's own lines | the recipe after them "
+        "| trains after |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for row in rows:
         if "error" in row:
-            lines.append(f"| {row['name']} | {row['why']} | | | | | | **not run**: {row['error']} "
-                         "| | | | | |")
+            lines.append(f"| {row['name']} | {row['why']} |{' |' * 5} **not run**: {row['error']} |"
+                         + " |" * 9)
             continue
         recipe, recipe_error = cell(row["recipe"])
         deep, deep_error = cell(row["deep_shap"])
@@ -183,10 +221,10 @@ def write_table(rows: list[dict]) -> None:
             f"| {row['name']} | {row['why']} | {row['python']} | {row['tensorflow']} | "
             f"{row['keras']} | {row['shap']} | {row['numpy']} | {recipe} | {recipe_error} | "
             f"{deep} | {deep_error} | {harder} | {agreement_cell(row.get('agreement'))} | "
-            f"{row['recipe']['seconds']:.1f} |"
+            f"{row['recipe']['seconds']:.1f} | {' | '.join(session_cells(row['session']))} |"
         )
     OUTPUT.parent.mkdir(exist_ok=True)
-    OUTPUT.write_text("\n".join(lines) + "\n")
+    OUTPUT.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
 def main() -> int:
@@ -213,6 +251,10 @@ def main() -> int:
             failed = True
             print(f"compat: {name}: not run: {row['error']}", flush=True)
             continue
+        row["session"] = run(python, "--session")
+        failed = failed or not session_works(row["session"])
+        print(f"compat: {name}: the user's session: {' / '.join(session_cells(row['session']))}",
+              flush=True)
         keras3 = not row["keras"].startswith("2.")
         for route in ("recipe", "deep_shap"):
             result = row[route]

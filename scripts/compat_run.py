@@ -3,7 +3,10 @@
 Runs the README's recipe (extracted from README.md as written) and, where the helpers can
 import, helpers.explain.deep_shap on a few tiny seeded recurrent models, and prints one JSON
 line: the versions, and per route whether every model gave additive values (within 1e-5), the
-largest additivity error and the time. Needs only TensorFlow, Keras, shap (and numpy).
+largest additivity error and the time. With --session, a user's session instead: a trained
+LSTM, the user's own two DeepExplainer lines (which fail on every stack), the recipe in the
+same session, and more training. Needs only TensorFlow, Keras, shap (and numpy); runs on
+Python 3.9 too.
 """
 
 import json
@@ -25,7 +28,7 @@ WINDOW, FEATURES = 8, 4
 
 
 def readme_recipe() -> str:
-    text = (ROOT / "README.md").read_text()
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
     blocks = re.findall(r"```python\n(.*?)```", text, flags=re.S)
     return next(block for block in blocks if "def exact_deep_shap" in block)
 
@@ -103,9 +106,53 @@ def agreement(recipe, deep_shap) -> dict:
     return {"works": worst <= TOLERANCE, "max_difference": worst, "engines": sorted(engines)}
 
 
+def own_line(error: Exception) -> str:
+    """The error's type and its own message line, without Autograph's and Keras's wrapping."""
+    text = re.sub(r"\x1b\[\d*m", "", str(error))
+    text = re.split(r"\s*(Call a|A)rguments received by", text)[0]
+    line = f"{type(error).__name__}: {text}".strip().splitlines()[-1].strip()
+    return line if re.match(r"\w+:", line) else f"{type(error).__name__}: {line}"
+
+
+def session(exact_deep_shap) -> dict:
+    """The first user's session: train, their own DeepExplainer lines, the recipe, train again."""
+    lstm = keras.layers.LSTM(6, name="LSTM")
+    model = build([lstm, keras.layers.Dense(1)])
+    rng = np.random.default_rng(2)
+    X = rng.normal(size=(60, WINDOW, FEATURES)).astype("float32")
+    y = X[:, -3:, 0].sum(axis=1, keepdims=True)
+    model.fit(X, y, epochs=2, verbose=0)
+    background, X_test = X[:40], X[40:]
+    try:  # the user's own lines
+        explainer = shap.DeepExplainer(model, background)
+        explainer.shap_values(X_test)
+        own = {"fails": False}
+    except Exception as error:  # noqa: BLE001 - reported in the table
+        own = {"fails": True, "error": own_line(error)}
+    result = {"own_lines": own}
+    try:
+        values, base = exact_deep_shap(model, X_test, background)
+        totals = values.sum(axis=(1, 2)) + base
+        result["recipe_additivity"] = float(np.max(np.abs(
+            totals - np.asarray(model(X_test, training=False)).ravel())))
+        before = np.concatenate([w.ravel() for w in lstm.get_weights()])
+        losses = model.fit(X, y, epochs=2, verbose=0).history["loss"]  # the model explained
+        moved = not np.array_equal(before, np.concatenate([w.ravel() for w in lstm.get_weights()]))
+        fresh = build([keras.layers.GRU(4), keras.layers.Dense(1)])  # and a new one
+        losses += fresh.fit(X, y, epochs=2, verbose=0).history["loss"]
+        result["trains_after"] = bool(moved and np.all(np.isfinite(losses)))
+    except Exception as error:  # noqa: BLE001 - reported in the table
+        traceback.print_exc(file=sys.stderr)
+        result.update(trains_after=False, error=own_line(error)[:200])
+    return result
+
+
 def main() -> None:
     namespace: dict = {}
     exec(readme_recipe(), namespace)
+    if sys.argv[1:] == ["--session"]:  # a process of its own: the user's lines break TensorFlow
+        print(json.dumps(session(namespace["exact_deep_shap"])))
+        return
     row = {
         "python": platform.python_version(),
         "tensorflow": tf.__version__,

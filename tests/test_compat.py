@@ -1,4 +1,5 @@
-"""docs/compatibility.md (by `make compat`) covers every combination; the recipe works on Keras 2"""
+"""docs/compatibility.md (by `make compat`) covers every combination; the recipe works on Keras 2,
+and on the first user's stack (Python 3.9, TensorFlow 2.9, shap 0.40)."""
 
 import importlib.util
 
@@ -14,7 +15,7 @@ def compat_script():
 
 
 def table_rows():
-    text = (paths.REPO_ROOT / "docs" / "compatibility.md").read_text()
+    text = (paths.REPO_ROOT / "docs" / "compatibility.md").read_text(encoding="utf-8")
     rows = [line.split("|")[1:-1] for line in text.splitlines() if line.startswith("| ")]
     header, *rows = rows
     return [dict(zip([h.strip() for h in header], [c.strip() for c in row], strict=True))
@@ -34,5 +35,24 @@ def test_the_recipe_works_on_every_stack_keras_2_included():
     assert all(row["deep_shap works"] == "yes" for row in rows if row["Keras"].startswith("3."))
 
 
+def test_the_first_users_stack_is_a_green_row():
+    """Issue 20: their own lines fail with the AttributeError; the recipe is exact after them in
+    the same session, and the session trains afterwards."""
+    row = next(row for row in table_rows() if row["TensorFlow"] == "2.9.3")
+    assert row["Python"].startswith("3.9.") and row["Keras"] == "2.9.0" and row["shap"] == "0.40.0"
+    assert "AttributeError: module 'tensorflow.python.eager.backprop' has no attribute " \
+        "'_record_gradient'" in row["the user's own lines"]
+    assert row["recipe works"] == "yes"
+    assert row["the recipe after them"].startswith("yes (")
+    assert row["trains after"] == "yes"
+
+
+def test_after_the_users_own_lines_fail_the_recipe_is_exact_and_training_works_everywhere():
+    rows = table_rows()
+    assert all(row["the user's own lines"].startswith("fail: `") for row in rows)
+    assert all(row["the recipe after them"].startswith("yes (") for row in rows)
+    assert all(row["trains after"] == "yes" for row in rows)
+
+
 def test_readme_links_the_table():
-    assert "(docs/compatibility.md)" in (paths.REPO_ROOT / "README.md").read_text()
+    assert "(docs/compatibility.md)" in (paths.REPO_ROOT / "README.md").read_text(encoding="utf-8")

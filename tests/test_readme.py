@@ -10,11 +10,14 @@ import pytest
 from helpers import paths, records
 
 pytest.importorskip("shap")
+import keras
+
+L = keras.layers
 
 
 def readme_recipe():
     """The Python block that defines exact_deep_shap in the README."""
-    text = (paths.REPO_ROOT / "README.md").read_text()
+    text = (paths.REPO_ROOT / "README.md").read_text(encoding="utf-8")
     blocks = re.findall(r"```python\n(.*?)```", text, flags=re.S)
     return next(block for block in blocks if "def exact_deep_shap" in block)
 
@@ -22,7 +25,7 @@ def readme_recipe():
 def notebook_recipe():
     """The notebook 03 cell that defines exact_deep_shap."""
     path = paths.REPO_ROOT / "notebooks" / "03_shap_error_and_fix.ipynb"
-    notebook = json.loads(path.read_text())
+    notebook = json.loads(path.read_text(encoding="utf-8"))
     cells = ["".join(c["source"]) for c in notebook["cells"] if c["cell_type"] == "code"]
     return next(cell for cell in cells if "def exact_deep_shap" in cell)
 
@@ -31,11 +34,28 @@ def test_readme_and_notebook_give_the_same_recipe():
     assert readme_recipe().strip() == notebook_recipe().strip()
 
 
-def test_recipe_function_stays_short():
-    """15 lines until it checked additivity and refused clearly itself (issue 9): now 23."""
+def recipe_code_lines():
+    """The lines of exact_deep_shap's body that are not blank and not its docstring."""
     body = readme_recipe().split("def exact_deep_shap")[1].strip().splitlines()[1:]
-    code = [line for line in body if line.strip() and not line.strip().startswith('"""')]
-    assert len(code) <= 23
+    return [line for line in body if line.strip() and not line.strip().startswith('"""')]
+
+
+def test_recipe_function_stays_short():
+    """15 lines until it checked additivity and refused clearly itself (issue 9), 23 after.
+
+    37 since issue 20: +2 give shap <= 0.40 the old name of TensorFlow's record_gradient (the
+    first user's AttributeError), +2 quote the error's own line rather than the last line of
+    Keras's argument list, +10 say what a model has that the recipe cannot explain (several
+    inputs or outputs, an undefined window length, a subclassed model, global max pooling).
+    """
+    assert len(recipe_code_lines()) <= 37
+
+
+def test_notebook_states_the_recipe_length():
+    notebook = (paths.REPO_ROOT / "notebooks" / "03_shap_error_and_fix.ipynb").read_text(
+        encoding="utf-8"
+    )
+    assert f"{len(recipe_code_lines())} lines of code" in notebook
 
 
 def test_recipe_is_exact_on_a_stacked_bidirectional_model():
@@ -91,9 +111,130 @@ def test_recipe_leaves_shap_and_tensorflow_untouched_when_it_fails():
     assert "Split" not in deep_tf.op_handlers
 
 
+def two_inputs():
+    a, b = keras.Input((4, 2)), keras.Input((4, 2))
+    merged = L.Concatenate()([a, b])
+    return keras.Model([a, b], L.Dense(1)(L.LSTM(3)(merged)))
+
+
+def two_heads():
+    x = keras.Input((4, 2))
+    hidden = L.LSTM(3)(x)
+    return keras.Model(x, [L.Dense(1)(hidden), L.Dense(1)(hidden)])
+
+
+def subclassed():
+    class Forecaster(keras.Model):
+        def __init__(self):
+            super().__init__()
+            self.lstm, self.head = L.LSTM(3), L.Dense(1)
+
+        def call(self, x):
+            return self.head(self.lstm(x))
+
+    model = Forecaster()
+    model(np.zeros((1, 4, 2), "float32"))
+    return model
+
+
+def sequential(*layers, shape=(4, 2)):
+    return keras.Sequential([keras.Input(shape), *layers])
+
+
+SEVERAL_OUTPUTS = r"\(several outputs: deep_shap explains one \(output=k\)\)"
+#: issue 20: models the recipe refused with numpy's or TensorFlow's words ("cannot reshape array
+#: of size ...", "'NoneType' object cannot be interpreted as an integer"): what it says now.
+REFUSED = {
+    "two inputs": (two_inputs, r"\(2 inputs: give the model one \(time, variables\)\)"),
+    "two heads": (two_heads, SEVERAL_OUTPUTS),
+    "Dense(2)": (lambda: sequential(L.LSTM(3), L.Dense(2)), SEVERAL_OUTPUTS),
+    "global max pooling": (
+        lambda: sequential(L.LSTM(3, return_sequences=True), L.GlobalMaxPooling1D(), L.Dense(1)),
+        r"\(GlobalMaxPooling: DeepSHAP has no exact rule for a maximum\)",
+    ),
+    "subclassed": (subclassed, r"\(a subclassed model \(Forecaster\): build it with keras"),
+    "undefined window": (
+        lambda: sequential(L.LSTM(3), L.Dense(1), shape=(None, 2)),
+        r"\(an undefined window length: give keras.Input one\)",
+    ),
+}
+
+
+@pytest.mark.filterwarnings("ignore:The structure of `inputs`")
+@pytest.mark.parametrize("name", REFUSED)
+def test_recipe_says_what_the_model_has_that_it_cannot_explain(name):
+    from helpers import explain
+
+    build, expected = REFUSED[name]
+    namespace = {}
+    exec(readme_recipe(), namespace)
+    model = build()
+    rng = np.random.default_rng(2)
+    X, background = rng.normal(size=(3, 4, 2)), rng.normal(size=(10, 4, 2))
+    with pytest.raises(RuntimeError, match=expected) as info:
+        namespace["exact_deep_shap"](model, X.astype("float32"), background.astype("float32"))
+    message = str(info.value)
+    assert "helpers.explain.deep_shap" in message and "variable_shapley" in message  # what to do
+    for internal in ("reshape", "NoneType", "list indices", "Dimensions must be", "clone_function"):
+        assert internal not in message
+    assert not explain.tensorflow_gradients_are_patched()
+
+
+def test_recipe_quotes_the_error_not_the_arguments_keras_appends():
+    """An error inside a layer's call: Keras appends the call's arguments; the cause is the error.
+
+    On TensorFlow 2.9 + shap 0.40 without the old name (issue 20) the recipe's "cause" was the
+    last line of that block, "• initial_state=None".
+    """
+    import tensorflow as tf
+
+    class TracedOnlyEagerly(keras.layers.Layer):  # fails when shap traces the model in a graph
+        def compute_output_shape(self, shape):
+            return shape
+
+        def call(self, x):
+            if isinstance(x, tf.Tensor) and not tf.executing_eagerly():
+                raise ValueError("this layer cannot be traced")
+            return x
+
+    namespace = {}
+    exec(readme_recipe(), namespace)
+    model = sequential(L.LSTM(3), TracedOnlyEagerly(), L.Dense(1))
+    rng = np.random.default_rng(3)
+    X, background = rng.normal(size=(3, 4, 2)), rng.normal(size=(10, 4, 2))
+    with pytest.raises(RuntimeError) as info:
+        namespace["exact_deep_shap"](model, X.astype("float32"), background.astype("float32"))
+    assert "received by" in str(info.value.__cause__)  # Keras's block of arguments is there ...
+    assert "exactly (ValueError: this layer cannot be traced). Use" in str(info.value)  # not here
+
+
+def test_recipe_leaves_a_session_that_trains_after_the_users_own_lines_failed():
+    """The first user's session: their own DeepExplainer call fails and leaves TensorFlow patched
+    (a later fit fails with "no entry for: shap_DivNoNan"); the recipe puts TensorFlow's own
+    recorder back, so a new model trains after it."""
+    import shap
+    from tensorflow.python.eager import backprop, execute
+
+    namespace = {}
+    exec(readme_recipe(), namespace)
+    keras.utils.set_random_seed(0)
+    model = sequential(L.LSTM(3), L.Dense(1))
+    rng = np.random.default_rng(4)
+    X, y = rng.normal(size=(30, 4, 2)).astype("float32"), rng.normal(size=(30, 1))
+    with pytest.raises(Exception, match="shap_TensorList"):  # the user's own lines
+        shap.DeepExplainer(model, X[:20]).shap_values(X[20:])
+    assert execute.record_gradient is not backprop.record_gradient  # shap left it patched
+    values, base_value = namespace["exact_deep_shap"](model, X[20:], X[:20])
+    assert execute.record_gradient is backprop.record_gradient
+    fresh = sequential(L.GRU(3), L.Dense(1))
+    fresh.compile("adam", "mse")
+    losses = fresh.fit(X, y, epochs=2, verbose=0).history["loss"]
+    assert np.all(np.isfinite(losses))
+
+
 def own_data_steps():
     """The three Python blocks of the README's 'Your own data' section, by their first line."""
-    text = (paths.REPO_ROOT / "README.md").read_text()
+    text = (paths.REPO_ROOT / "README.md").read_text(encoding="utf-8")
     section = text.split("## Your own data")[1].split("\n## ")[0]
     blocks = re.findall(r"```python\n(# \d\..*?)```", section, flags=re.S)
     steps = {block.split(".")[0].removeprefix("# "): block for block in blocks}
