@@ -312,7 +312,7 @@ def _read_sidecar(sidecar: Path, model_path: Path) -> dict:
         f"delete {_shown(model_path)} and {_shown(sidecar)} and run again to retrain the model"
     )
     try:
-        info = json.loads(sidecar.read_text())
+        info = json.loads(sidecar.read_text(encoding="utf-8"))
     except (json.JSONDecodeError, UnicodeDecodeError) as error:
         raise ModelFileError(
             f"the model's sidecar {_shown(sidecar)} is not valid JSON ({error}); {fix}"

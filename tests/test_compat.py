@@ -14,7 +14,7 @@ def compat_script():
 
 
 def table_rows():
-    text = (paths.REPO_ROOT / "docs" / "compatibility.md").read_text()
+    text = (paths.REPO_ROOT / "docs" / "compatibility.md").read_text(encoding="utf-8")
     rows = [line.split("|")[1:-1] for line in text.splitlines() if line.startswith("| ")]
     header, *rows = rows
     return [dict(zip([h.strip() for h in header], [c.strip() for c in row], strict=True))
@@ -35,4 +35,4 @@ def test_the_recipe_works_on_every_stack_keras_2_included():
 
 
 def test_readme_links_the_table():
-    assert "(docs/compatibility.md)" in (paths.REPO_ROOT / "README.md").read_text()
+    assert "(docs/compatibility.md)" in (paths.REPO_ROOT / "README.md").read_text(encoding="utf-8")

@@ -14,7 +14,7 @@ import pytest
 from helpers import paths
 
 PACKAGE = paths.REPO_ROOT / "helpers"
-PYPROJECT = tomllib.loads((paths.REPO_ROOT / "pyproject.toml").read_text())
+PYPROJECT = tomllib.loads((paths.REPO_ROOT / "pyproject.toml").read_text(encoding="utf-8"))
 
 #: Import names whose distribution is called differently on PyPI.
 DISTRIBUTION = {"sklearn": "scikit-learn", "tensorflow": "tensorflow-cpu", "yaml": "pyyaml"}
@@ -24,7 +24,7 @@ def third_party_imports():
     """Top-level modules imported anywhere in helpers/, minus the standard library and helpers."""
     found = set()
     for path in PACKAGE.rglob("*.py"):
-        for node in ast.walk(ast.parse(path.read_text())):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
             if isinstance(node, ast.Import):
                 found |= {alias.name.split(".")[0] for alias in node.names}
             elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:

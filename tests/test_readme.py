@@ -14,7 +14,7 @@ pytest.importorskip("shap")
 
 def readme_recipe():
     """The Python block that defines exact_deep_shap in the README."""
-    text = (paths.REPO_ROOT / "README.md").read_text()
+    text = (paths.REPO_ROOT / "README.md").read_text(encoding="utf-8")
     blocks = re.findall(r"```python\n(.*?)```", text, flags=re.S)
     return next(block for block in blocks if "def exact_deep_shap" in block)
 
@@ -22,7 +22,7 @@ def readme_recipe():
 def notebook_recipe():
     """The notebook 03 cell that defines exact_deep_shap."""
     path = paths.REPO_ROOT / "notebooks" / "03_shap_error_and_fix.ipynb"
-    notebook = json.loads(path.read_text())
+    notebook = json.loads(path.read_text(encoding="utf-8"))
     cells = ["".join(c["source"]) for c in notebook["cells"] if c["cell_type"] == "code"]
     return next(cell for cell in cells if "def exact_deep_shap" in cell)
 
@@ -93,7 +93,7 @@ def test_recipe_leaves_shap_and_tensorflow_untouched_when_it_fails():
 
 def own_data_steps():
     """The three Python blocks of the README's 'Your own data' section, by their first line."""
-    text = (paths.REPO_ROOT / "README.md").read_text()
+    text = (paths.REPO_ROOT / "README.md").read_text(encoding="utf-8")
     section = text.split("## Your own data")[1].split("\n## ")[0]
     blocks = re.findall(r"```python\n(.*?)```", section, flags=re.S)
     steps = {block.split(".")[0].removeprefix("# "): block for block in blocks}

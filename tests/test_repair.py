@@ -75,7 +75,7 @@ def test_repair_after_a_failed_deepexplainer_call_before_the_helpers_were_import
 
 def readme_repair():
     """The README's repair call and its helper-free one-liner (right after the error messages)."""
-    text = (paths.REPO_ROOT / "README.md").read_text()
+    text = (paths.REPO_ROOT / "README.md").read_text(encoding="utf-8")
     intro = text.split("## Quick start")[0]
     assert "shap_TensorListStack" in intro and "Repair a broken session" in intro
     call = re.search(r"```python\n(.*?)```", intro, flags=re.S).group(1)

@@ -135,7 +135,7 @@ def test_sidecar_fields_are_all_read(record, tmp_path, capsys):
     path = tmp_path / "model.keras"
     args = dict(record=record, features=["a", "b", "c"], target="q", config=TINY)
     training.load_or_train(path, verbose=False, **args)
-    info = json.loads(path.with_suffix(".json").read_text())
+    info = json.loads(path.with_suffix(".json").read_text(encoding="utf-8"))
     assert set(info) == {"features", "target", "scaler", "config", "fingerprint"}
     info["scaler"]["target_mean"] += 1.0
     path.with_suffix(".json").write_text(json.dumps(info))
@@ -158,9 +158,9 @@ def test_damaged_model_files_are_named(record, tmp_path, damage, message):
     if damage == "model":
         path.write_bytes(b"not a zip file")
     elif damage == "sidecar":
-        path.with_suffix(".json").write_text("{ half a file")
+        path.with_suffix(".json").write_text("{ half a file", encoding="utf-8")
     else:
-        path.with_suffix(".json").write_text('{"features": [], "target": "q"}')
+        path.with_suffix(".json").write_text('{"features": [], "target": "q"}', encoding="utf-8")
     with pytest.raises(training.ModelFileError, match=message):
         training.load_or_train(path, **args)
 
