@@ -282,7 +282,11 @@ def create(venv: Path, version: str, base: str | None) -> None:
         raise SetupError(no_python_message([version]))
     print(f"environment: creating {venv.name} with Python {version} ({base}); a few minutes "
           "the first time", flush=True)
-    call([base, "-m", "venv", venv], "create the virtual environment")
+    try:
+        call([base, "-m", "venv", venv], "create the virtual environment")
+    except SetupError as error:  # Debian and Ubuntu ship venv's pip separately
+        raise SetupError(f"{error} On Debian or Ubuntu, install python{version}-venv first."
+                         ) from error
 
 
 def install_pinned(python: Path) -> None:

@@ -158,7 +158,7 @@ def child(route, case, out_dir):
         if "values" in summary:
             np.save(Path(out_dir) / f"{route}-{case}.npy", summary.pop("values"))
         summary["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    (Path(out_dir) / f"{route}-{case}.json").write_text(json.dumps(summary))
+    (Path(out_dir) / f"{route}-{case}.json").write_text(json.dumps(summary), encoding="utf-8")
 
 
 # --------------------------------------------------------------------------------------------
@@ -171,7 +171,7 @@ def spawn(route, case, out_dir):
     env = dict(os.environ, PYTHONPATH=str(ROOT), TF_ENABLE_ONEDNN_OPTS="0")
     subprocess.run([sys.executable, __file__, "--child", route, case, out_dir], check=True,
                    env=env, cwd=ROOT)
-    return json.loads((Path(out_dir) / f"{route}-{case}.json").read_text())
+    return json.loads((Path(out_dir) / f"{route}-{case}.json").read_text(encoding="utf-8"))
 
 
 def fmt(value, spec=".2f"):

@@ -300,7 +300,7 @@ def save_trained(trained: TrainedModel, path: str | PathLike = MODEL_PATH) -> No
             trained.data.record, trained.config, trained.data.features, trained.data.target
         ),
     }
-    _sidecar(path).write_text(json.dumps(info, indent=2))
+    _sidecar(path).write_text(json.dumps(info, indent=2), encoding="utf-8")
 
 
 _SIDECAR_KEYS = ("features", "target", "scaler", "config", "fingerprint")

@@ -95,7 +95,7 @@ def ensure_environment(name: str, python_version: str, pins: list[str] | None) -
     venv = COMPAT / name
     stamp, wanted = venv / ".compat-stamp", json.dumps([python_version, pins])
     python = venv / "bin" / "python"
-    if python.exists() and stamp.exists() and stamp.read_text() == wanted:
+    if python.exists() and stamp.exists() and stamp.read_text(encoding="utf-8") == wanted:
         return str(python), 0.0, None
     base = find_python(python_version)
     if base is None:
@@ -104,7 +104,7 @@ def ensure_environment(name: str, python_version: str, pins: list[str] | None) -
     start = time.perf_counter()
     shutil.rmtree(venv, ignore_errors=True)
     log = COMPAT / f"{name}.log"
-    with log.open("w") as out:
+    with log.open("w", encoding="utf-8") as out:
         for command in ([base, "-m", "venv", str(venv)],
                         [str(python), "-m", "pip", "install", "--quiet", "--upgrade", "pip"],
                         [str(python), "-m", "pip", "install", "--quiet", *pins]):
@@ -112,7 +112,7 @@ def ensure_environment(name: str, python_version: str, pins: list[str] | None) -
                                   timeout=1800)
             if done.returncode != 0:
                 return None, time.perf_counter() - start, f"install failed, see {log}"
-    stamp.write_text(wanted)
+    stamp.write_text(wanted, encoding="utf-8")
     return str(python), time.perf_counter() - start, None
 
 
@@ -186,7 +186,7 @@ def write_table(rows: list[dict]) -> None:
             f"{row['recipe']['seconds']:.1f} |"
         )
     OUTPUT.parent.mkdir(exist_ok=True)
-    OUTPUT.write_text("\n".join(lines) + "\n")
+    OUTPUT.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
 def main() -> int:

@@ -25,7 +25,7 @@ WINDOW, FEATURES = 8, 4
 
 
 def readme_recipe() -> str:
-    text = (ROOT / "README.md").read_text()
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
     blocks = re.findall(r"```python\n(.*?)```", text, flags=re.S)
     return next(block for block in blocks if "def exact_deep_shap" in block)
 

@@ -138,7 +138,7 @@ def test_sidecar_fields_are_all_read(record, tmp_path, capsys):
     info = json.loads(path.with_suffix(".json").read_text(encoding="utf-8"))
     assert set(info) == {"features", "target", "scaler", "config", "fingerprint"}
     info["scaler"]["target_mean"] += 1.0
-    path.with_suffix(".json").write_text(json.dumps(info))
+    path.with_suffix(".json").write_text(json.dumps(info), encoding="utf-8")
     assert training.load_or_train(path, **args).trained_now
     assert "scaler differs" in capsys.readouterr().out
 
