@@ -13,8 +13,12 @@ commands; the Makefile's targets are shortcuts for them.
 
 The set-up is idempotent: a stamp in the environment records the hash of the pin files and the
 Python version, and is written only after every install step succeeded. A missing or different
-stamp (pins changed, an install that failed half-way) makes the next command rebuild the
-environment from scratch.
+stamp (pins changed, an install that failed half-way) makes the next command install the pins
+again; an environment made with another Python, or broken, is removed and created anew.
+
+Why a script and not nox, tox or uv: a learner has Python and nothing else, and installing a
+tool first (into which Python? Anaconda's base?) is the step that fails. This file needs only
+the standard library, and the commands it runs are plain ``pip`` and ``venv``.
 """
 
 from __future__ import annotations
