@@ -34,16 +34,21 @@ def mode_of(call, name):
 
 
 def text_mode_calls_without_encoding(code):
-    """Lines with open()/Path.open()/read_text()/write_text()/fdopen() in text mode and no
-    ``encoding=``."""
+    """Lines with open()/Path.open()/read_text()/write_text()/fdopen() in text mode, or a
+    subprocess call with ``text=True``, and no ``encoding=``."""
     found = []
     for node in ast.walk(ast.parse(code)):
         if not isinstance(node, ast.Call):
             continue
         name = getattr(node.func, "id", None) or getattr(node.func, "attr", None)
-        if name not in ("open", "read_text", "write_text", "fdopen"):
+        keywords = {keyword.arg: keyword.value for keyword in node.keywords}
+        if "encoding" in keywords:
             continue
-        if any(keyword.arg == "encoding" for keyword in node.keywords):
+        if any(isinstance(keywords.get(flag), ast.Constant) and keywords[flag].value is True
+               for flag in ("text", "universal_newlines")) and name != "mkstemp":
+            found.append(node.lineno)  # subprocess decoding a child's output as text
+            continue
+        if name not in ("open", "read_text", "write_text", "fdopen"):
             continue
         mode = mode_of(node, name)
         text = mode.value if isinstance(mode, ast.Constant) else "r"
@@ -54,8 +59,9 @@ def text_mode_calls_without_encoding(code):
 
 def test_the_check_finds_what_it_should():
     code = ("open(p)\nopen(p, 'rb')\nopen(p, encoding='utf-8')\np.read_text()\n"
-            "p.write_text(s, encoding='utf-8')\np.open('w')\np.open('wb')\nos.fdopen(h, 'w')\n")
-    assert text_mode_calls_without_encoding(code) == [1, 4, 6, 8]
+            "p.write_text(s, encoding='utf-8')\np.open('w')\np.open('wb')\nos.fdopen(h, 'w')\n"
+            "run(a, text=True)\nrun(a, text=True, encoding='utf-8')\nrun(a)\n")
+    assert text_mode_calls_without_encoding(code) == [1, 4, 6, 8, 9]
 
 
 @pytest.mark.parametrize("path", SOURCES, ids=lambda p: str(p.relative_to(ROOT)))

@@ -80,7 +80,7 @@ def test_non_editable_install_loads_the_shipped_record(tmp_path):
     )
     env = {**os.environ, "PYTHONPATH": str(target)}
     run = subprocess.run([sys.executable, "-c", script], cwd=tmp_path, env=env,
-                         capture_output=True, text=True, check=True)
+                         capture_output=True, text=True, encoding="utf-8", check=True)
     module_file, repo_root, rows, models = run.stdout.split("\n")[:4]
     assert Path(module_file).is_relative_to(target)  # the installed copy, not the repository
     assert repo_root == "None"

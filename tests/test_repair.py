@@ -57,6 +57,7 @@ def test_repair_after_a_failed_deepexplainer_call_before_the_helpers_were_import
         [sys.executable, "-c", BROKEN_THEN_REPAIRED],
         capture_output=True,
         text=True,
+        encoding="utf-8",
         env=environment,
         timeout=600,
     )
@@ -95,6 +96,7 @@ def test_readme_one_liner_repairs_without_the_helpers():
         "print('fit after the one-liner: works', np.isfinite(history.history['loss']).all())\n"
     )
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
-                          env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}, timeout=600)
+                          encoding="utf-8", env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"},
+                          timeout=600)
     assert done.returncode == 0, done.stderr[-3000:]
     assert done.stdout.splitlines()[-1] == "fit after the one-liner: works True"
