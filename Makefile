@@ -1,50 +1,63 @@
-# The course's commands. `make course` runs the course, `make test` runs the test suite;
-# both set up the virtual environment (.venv, Python 3.12) first. `make compat` checks the
-# README's recipe and explain.deep_shap on other TensorFlow/Keras/shap versions (environments in
-# .compat/, one per combination) and writes docs/compatibility.md.
+# Shortcuts for the course's commands, which live in course.py and work without make too
+# (`python course.py run`, `python course.py test`: the README's quick start, on any system).
+# `make course` runs the course, `make test` runs the test suite; every target sets up the
+# virtual environment (.venv, Python 3.12 or 3.13) first. `make compat` checks the README's
+# recipe and explain.deep_shap on other TensorFlow/Keras/shap stacks (environments in .compat/,
+# one per combination) and writes docs/compatibility.md.
 
+# The Python that runs course.py (any 3.8 or later; course.py finds 3.12 or 3.13 for .venv).
+# `PYTHON=/path/to/python3.12 make course` names the interpreter .venv is made with.
+BOOT ?= python3
+COURSE := $(BOOT) course.py $(if $(PYTHON),--python $(PYTHON))
 PY := .venv/bin/python
-# Quieter TensorFlow start-up in every notebook kernel and test (C++ info/warning lines).
+# Quieter TensorFlow start-up, plain (not oneDNN) kernels: course.py sets the same for its
+# commands; these serve the targets below that call .venv's Python directly (benchmark).
 export TF_CPP_MIN_LOG_LEVEL := 3
-# Plain TensorFlow kernels instead of oneDNN ones: fewer CPU-dependent round-off differences
-# between machines, and no oneDNN start-up notice in every notebook.
 export TF_ENABLE_ONEDNN_OPTS := 0
 
-.PHONY: env course test unit lint compat notebooks lab data benchmark refresh lock clean
+.PHONY: env course test unit lint compat notebooks lab data benchmark refresh lock clean \
+	colab-test platforms
 
 env:
-	@bash scripts/ensure-env.sh
+	@$(COURSE) env
 
 ## Execute every notebook in order and write rendered HTML (with figures) to build/html/.
-course: env
-	$(PY) scripts/build_course.py
+course:
+	$(COURSE) run
 
 ## The whole test suite: unit tests of helpers/, then every notebook re-executed by nbval.
-test: env
-	$(PY) -m pytest tests notebooks --nbval-lax --nbval-current-env \
-		--nbval-sanitize-with tests/nbval_sanitize.cfg --nbval-cell-timeout=600 -p no:cacheprovider
+test:
+	$(COURSE) test
 
 ## Lint the helpers, tests, scripts, benchmarks and notebooks with ruff (rules: pyproject.toml).
-lint: env
-	.venv/bin/ruff check .
+lint:
+	$(COURSE) lint
 
 ## The recipe and explain.deep_shap on 7 TensorFlow/Keras/shap stacks (Keras 2 included): creates or
 ## reuses one environment per stack in .compat/ (about 12 minutes and 10 GB the first time, 4 after),
 ## writes docs/compatibility.md, fails if a route that should work does not.
-compat: env
-	$(PY) scripts/compat.py
+compat:
+	$(COURSE) compat
 
 ## Unit tests only (fast feedback while editing helpers/).
-unit: env
-	$(PY) -m pytest tests -p no:cacheprovider
+unit:
+	$(COURSE) unit
+
+## Every notebook under nbval on the hosted (Colab) stack of requirements-colab.txt (.venv-colab).
+colab-test:
+	$(COURSE) colab-test
+
+## The pinned set resolves, binary wheels only, on Windows, macOS (Apple silicon) and Linux.
+platforms:
+	$(COURSE) platforms
 
 ## Open the course in JupyterLab.
-lab: env
-	.venv/bin/jupyter lab notebooks/
+lab:
+	$(COURSE) lab
 
 ## Regenerate data/teaching_catchment.csv from the seeded generator.
-data: env
-	$(PY) -m helpers.catchment
+data:
+	$(COURSE) data
 
 ## Time and additivity of every SHAP route on the course model, then deep_shap's batched engine
 ## at windows 12 and 365 as ratios: warm call / gradient floor, first call / warm (benchmarks, not tests).
@@ -57,13 +70,12 @@ benchmark: env
 	$(PY) benchmarks/many_catchments.py
 
 ## Re-execute the notebooks in place so their saved outputs are current (maintainers).
-refresh: env
-	$(PY) scripts/build_course.py --in-place
+refresh:
+	$(COURSE) refresh
 
 ## Rewrite constraints.txt from the current environment after changing requirements.txt.
-lock: env
-	{ sed -n '1,4p' constraints.txt; $(PY) -m pip freeze --exclude-editable; } > constraints.tmp
-	mv constraints.tmp constraints.txt
+lock:
+	$(COURSE) lock
 
 clean:
 	rm -rf build models .pytest_cache

@@ -81,7 +81,7 @@ def find_python(version: str) -> str | None:
     def is_version(candidate):
         try:
             out = subprocess.run([candidate, "-c", "import sys; print(sys.version_info[:2])"],
-                                 capture_output=True, text=True, timeout=60)
+                                 capture_output=True, text=True, encoding="utf-8", timeout=60)
         except (OSError, subprocess.TimeoutExpired):
             return False
         wanted = str(tuple(map(int, version.split("."))))
@@ -92,7 +92,8 @@ def find_python(version: str) -> str | None:
         if candidate and shutil.which(candidate) and is_version(candidate):
             return shutil.which(candidate)
     if shutil.which("pyenv"):
-        root = subprocess.run(["pyenv", "root"], capture_output=True, text=True).stdout.strip()
+        root = subprocess.run(["pyenv", "root"], capture_output=True, text=True,
+                              encoding="utf-8").stdout.strip()
         for path in sorted(Path(root, "versions").glob(f"{version}*/bin/python{version}"),
                            reverse=True):
             if is_version(str(path)):
@@ -131,7 +132,8 @@ def ensure_environment(name: str, python_version: str, pins: list[str] | None) -
 def run(python: str, *arguments: str) -> dict:
     """Run scripts/compat_run.py under `python`; its last stdout line is a JSON row."""
     done = subprocess.run([python, str(ROOT / "scripts" / "compat_run.py"), *arguments],
-                          capture_output=True, text=True, env=ENVIRONMENT, cwd=ROOT, timeout=1200)
+                          capture_output=True, text=True, encoding="utf-8", env=ENVIRONMENT,
+                          cwd=ROOT, timeout=1200)
     lines = done.stdout.strip().splitlines()
     if done.returncode != 0 or not lines:
         return {"error": (done.stderr.strip().splitlines() or ["no output"])[-1]}

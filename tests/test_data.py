@@ -71,7 +71,7 @@ def test_load_from_str_path_and_file_like_agree(tmp_path):
     path = tmp_path / "record.csv"
     frame.to_csv(path, index=False)
     from_str = load_record(str(path))
-    with open(path) as handle:
+    with open(path, encoding="utf-8") as handle:
         from_handle = load_record(handle)
     pd.testing.assert_frame_equal(from_str, from_handle)
 

@@ -5,6 +5,7 @@ import re
 from importlib import metadata
 
 import yaml
+from packaging.requirements import Requirement
 
 from helpers import paths
 
@@ -13,27 +14,32 @@ def _normalise(name):
     return re.sub(r"[-_.]+", "-", name).lower()
 
 
-def pip_pins():
-    """Package -> version from requirements.txt (lines 'name==version')."""
+def _pins(lines, this_platform_only=False):
+    """Package -> version of 'name==version' lines (an environment marker may follow)."""
     pins = {}
-    for line in (paths.REPO_ROOT / "requirements.txt").read_text().splitlines():
+    for line in lines:
         line = line.split("#")[0].strip()
-        if line:
-            name, version = line.split("==")
-            pins[_normalise(name)] = version.strip()
+        if "==" in line:
+            requirement = Requirement(line)
+            if this_platform_only and requirement.marker and not requirement.marker.evaluate():
+                continue
+            pins[_normalise(requirement.name)] = str(requirement.specifier).removeprefix("==")
     return pins
+
+
+def pip_pins(this_platform_only=False):
+    """Package -> version from requirements.txt, optionally only those this platform installs."""
+    text = (paths.REPO_ROOT / "requirements.txt").read_text(encoding="utf-8")
+    return _pins(text.splitlines(), this_platform_only)
 
 
 def conda_pins():
     """Package -> version from environment.yml, conda and pip sections together."""
-    env = yaml.safe_load((paths.REPO_ROOT / "environment.yml").read_text())
+    env = yaml.safe_load((paths.REPO_ROOT / "environment.yml").read_text(encoding="utf-8"))
     pins = {}
     for entry in env["dependencies"]:
         if isinstance(entry, dict):
-            for line in entry["pip"]:
-                if "==" in line:
-                    name, version = line.split("==")
-                    pins[_normalise(name)] = version.strip()
+            pins.update(_pins(entry["pip"]))
         elif "=" in entry:
             name, version = entry.split("=", 1)
             pins[_normalise(name)] = version.strip()
@@ -46,18 +52,19 @@ def test_pip_and_conda_routes_pin_the_same_versions():
 
 
 def test_conda_route_uses_python_312():
-    env = yaml.safe_load((paths.REPO_ROOT / "environment.yml").read_text())
+    env = yaml.safe_load((paths.REPO_ROOT / "environment.yml").read_text(encoding="utf-8"))
     assert "python=3.12" in env["dependencies"]
 
 
 def test_running_environment_matches_the_pins():
-    installed = {name: metadata.version(name) for name in pip_pins()}
-    assert installed == pip_pins()
+    wanted = pip_pins(this_platform_only=True)
+    installed = {name: metadata.version(name) for name in wanted}
+    assert installed == wanted
 
 
 def test_every_pin_says_what_it_protects():
     """Each pin, or the block of adjacent pins it belongs to, follows a comment line."""
-    text = (paths.REPO_ROOT / "requirements.txt").read_text()
+    text = (paths.REPO_ROOT / "requirements.txt").read_text(encoding="utf-8")
     lines = [line.strip() for line in text.splitlines()]
     for number, line in enumerate(lines):
         if "==" in line and not line.startswith("#"):
@@ -69,8 +76,8 @@ def test_every_pin_says_what_it_protects():
 
 def test_data_packages_are_installed_at_their_pins_and_locked():
     """requirements-data.txt (installed with --no-deps) is installed as pinned and locked."""
-    lines = (paths.REPO_ROOT / "requirements-data.txt").read_text().splitlines()
+    lines = (paths.REPO_ROOT / "requirements-data.txt").read_text(encoding="utf-8").splitlines()
     pins = dict(line.split("==") for line in lines if line and not line.startswith("#"))
     assert {name: metadata.version(name) for name in pins} == pins
-    locked = (paths.REPO_ROOT / "constraints.txt").read_text().splitlines()
+    locked = (paths.REPO_ROOT / "constraints.txt").read_text(encoding="utf-8").splitlines()
     assert all(f"{name}=={version}" in locked for name, version in pins.items())

@@ -24,7 +24,7 @@ def test_no_other_module_reaches_private_names():
         f"{path.relative_to(package)}: {line.strip()}"
         for path in package.rglob("*.py")
         if path.name != "internals.py"
-        for line in path.read_text().splitlines()
+        for line in path.read_text(encoding="utf-8").splitlines()
         if (line.lstrip().startswith(("import ", "from ")) and any(m in line for m in private))
         or "_gradient_registry" in line
     ]

@@ -14,7 +14,7 @@ import pytest
 from helpers import paths
 
 PACKAGE = paths.REPO_ROOT / "helpers"
-PYPROJECT = tomllib.loads((paths.REPO_ROOT / "pyproject.toml").read_text())
+PYPROJECT = tomllib.loads((paths.REPO_ROOT / "pyproject.toml").read_text(encoding="utf-8"))
 
 #: Import names whose distribution is called differently on PyPI.
 DISTRIBUTION = {"charset_normalizer": "charset-normalizer", "sklearn": "scikit-learn",
@@ -25,7 +25,7 @@ def third_party_imports():
     """Top-level modules imported anywhere in helpers/, minus the standard library and helpers."""
     found = set()
     for path in PACKAGE.rglob("*.py"):
-        for node in ast.walk(ast.parse(path.read_text())):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
             if isinstance(node, ast.Import):
                 found |= {alias.name.split(".")[0] for alias in node.names}
             elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
@@ -81,7 +81,7 @@ def test_non_editable_install_loads_the_shipped_record(tmp_path):
     )
     env = {**os.environ, "PYTHONPATH": str(target)}
     run = subprocess.run([sys.executable, "-c", script], cwd=tmp_path, env=env,
-                         capture_output=True, text=True, check=True)
+                         capture_output=True, text=True, encoding="utf-8", check=True)
     module_file, repo_root, rows, models = run.stdout.split("\n")[:4]
     assert Path(module_file).is_relative_to(target)  # the installed copy, not the repository
     assert repo_root == "None"

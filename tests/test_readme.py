@@ -320,7 +320,7 @@ def test_own_data_step_3_runs_on_a_generated_monthly_csv(tmp_path, monkeypatch):
         f"{d},{p:.2f},{t:.2f},{e:.2f},{q:.2f}"
         for d, p, t, e, q in zip(dates, precip, tmean, pet, runoff, strict=True)
     ]
-    (tmp_path / "my_catchment.csv").write_text("\n".join(lines) + "\n")
+    (tmp_path / "my_catchment.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
     monkeypatch.chdir(tmp_path)
     features = ["precip", "tmean", "pet"]
     record = data.load_record("my_catchment.csv", features=features, target="runoff")

@@ -57,6 +57,7 @@ def test_repair_after_a_failed_deepexplainer_call_before_the_helpers_were_import
         [sys.executable, "-c", BROKEN_THEN_REPAIRED],
         capture_output=True,
         text=True,
+        encoding="utf-8",
         env=environment,
         timeout=600,
     )
@@ -75,7 +76,7 @@ def test_repair_after_a_failed_deepexplainer_call_before_the_helpers_were_import
 
 def readme_repair():
     """The README's repair call and its helper-free one-liner (right after the error messages)."""
-    text = (paths.REPO_ROOT / "README.md").read_text()
+    text = (paths.REPO_ROOT / "README.md").read_text(encoding="utf-8")
     intro = text.split("## Quick start")[0]
     assert "shap_TensorListStack" in intro and "Repair a broken session" in intro
     call = re.search(r"```python\n(.*?)```", intro, flags=re.S).group(1)
@@ -95,6 +96,7 @@ def test_readme_one_liner_repairs_without_the_helpers():
         "print('fit after the one-liner: works', np.isfinite(history.history['loss']).all())\n"
     )
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
-                          env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}, timeout=600)
+                          encoding="utf-8", env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"},
+                          timeout=600)
     assert done.returncode == 0, done.stderr[-3000:]
     assert done.stdout.splitlines()[-1] == "fit after the one-liner: works True"

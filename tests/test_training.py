@@ -134,10 +134,10 @@ def test_sidecar_fields_are_all_read(record, tmp_path, capsys):
     path = tmp_path / "model.keras"
     args = dict(record=record, features=["a", "b", "c"], target="q", config=TINY)
     training.load_or_train(path, verbose=False, **args)
-    info = json.loads(path.with_suffix(".json").read_text())
+    info = json.loads(path.with_suffix(".json").read_text(encoding="utf-8"))
     assert set(info) == {"features", "target", "scaler", "config", "fingerprint"}
     info["scaler"]["target_mean"] += 1.0
-    path.with_suffix(".json").write_text(json.dumps(info))
+    path.with_suffix(".json").write_text(json.dumps(info), encoding="utf-8")
     assert training.load_or_train(path, **args).trained_now
     assert "scaler differs" in capsys.readouterr().out
 

@@ -1,0 +1,277 @@
+"""course.py, the cross-platform entry point: bad input gets one clear message, the set-up is
+idempotent and never marks a half-finished install ready, and it works from another folder and
+from a path with spaces (and a backslash, as Windows paths have).
+
+No package is installed here: the install steps are replaced by recorders, and the end-to-end
+set-up is exercised by CI, which runs every command through course.py.
+"""
+
+import importlib.util
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from packaging.requirements import Requirement
+
+ROOT = Path(__file__).resolve().parents[1]
+#: What a copy of the course needs for course.py's set-up check and help.
+COPIED = ["course.py", "requirements.txt", "requirements-data.txt", "requirements-colab.txt",
+          "constraints.txt", "pyproject.toml"]
+
+
+def load_course(root=ROOT):
+    """course.py as a module (it is a script at the repository's root, not a package)."""
+    spec = importlib.util.spec_from_file_location(f"course_{abs(hash(root))}", root / "course.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture
+def copy(tmp_path):
+    """The course's set-up files in a folder whose path has spaces and a backslash."""
+    folder = tmp_path / "my courses" / "lstm shap\\copy"
+    folder.mkdir(parents=True)
+    for name in COPIED:
+        shutil.copy(ROOT / name, folder / name)
+    return folder
+
+
+def run(args, cwd):
+    """course.py as a learner runs it, from ``cwd``; (exit code, stdout + stderr)."""
+    done = subprocess.run([sys.executable, *args], cwd=cwd, capture_output=True, text=True,
+                          encoding="utf-8")
+    return done.returncode, done.stdout + done.stderr
+
+
+# From another folder, in a path with spaces
+
+
+def test_help_works_from_another_folder_in_a_path_with_spaces(copy, tmp_path):
+    elsewhere = tmp_path / "somewhere else"
+    elsewhere.mkdir()
+    code, out = run([str(copy / "course.py"), "--help"], cwd=elsewhere)
+    assert code == 0, out
+    assert "python course.py" in out and "colab-test" in out
+
+
+def test_check_says_what_to_do_when_nothing_is_set_up(copy, tmp_path):
+    code, out = run([str(copy / "course.py"), "env", "--check"], cwd=tmp_path)
+    assert code == 1
+    assert "not set up yet; run: python course.py env" in out
+    assert not (copy / ".venv").exists(), "--check must install nothing"
+
+
+def test_check_sees_a_ready_environment_and_a_stale_one(copy, tmp_path):
+    course = load_course(copy)
+    version = course.RUNNING if course.RUNNING in course.SUPPORTED else course.DEFAULT_VERSION
+    venv = course.venv_dir(version)
+    course.venv_python(venv).parent.mkdir(parents=True)
+    course.venv_python(venv).touch()
+    (venv / course.STAMP).write_text(course.fingerprint("pinned", version), encoding="utf-8")
+    code, out = run([str(copy / "course.py"), "env", "--check", "--python", version], tmp_path)
+    assert code == 0 and "is ready" in out, out
+
+    with open(copy / "requirements.txt", "a", encoding="utf-8") as pins:
+        pins.write("# a changed pin file\n")
+    code, out = run([str(copy / "course.py"), "env", "--check", "--python", version], tmp_path)
+    assert code == 1 and "is out of date" in out, out
+
+
+def test_an_incomplete_copy_is_named(copy, tmp_path):
+    (copy / "constraints.txt").unlink()
+    code, out = run([str(copy / "course.py"), "env", "--check"], cwd=tmp_path)
+    assert code == 1
+    assert "not a complete copy of the course (missing: constraints.txt)" in out
+
+
+# Bad input: one message that says what to do
+
+
+@pytest.mark.parametrize(("python", "message"), [
+    ("3.11", "supports Python 3.12 and 3.13 only; choose one of those"),
+    ("3.14", "supports Python 3.12 and 3.13 only; choose one of those"),
+    ("no/such/python", "no such interpreter; give a version (3.12 or 3.13) or the path"),
+])
+def test_an_unsupported_python_is_refused(python, message, tmp_path):
+    code, out = run([str(ROOT / "course.py"), "env", "--python", python], cwd=tmp_path)
+    assert code == 1
+    assert out.startswith("error: ") and message in out
+    assert "Traceback" not in out
+
+
+@pytest.mark.skipif(os.name == "nt", reason="a shell script stands in for an old interpreter")
+def test_an_interpreter_of_another_version_is_refused(tmp_path):
+    old = tmp_path / "python3.11"
+    old.write_text("#!/bin/sh\necho 3.11\n", encoding="utf-8")
+    old.chmod(0o755)
+    code, out = run([str(ROOT / "course.py"), "env", "--python", str(old)], cwd=tmp_path)
+    assert code == 1
+    assert f"--python {old} is Python 3.11; the course needs Python 3.12 or 3.13" in out
+
+
+def test_no_suitable_python_says_how_to_get_one(monkeypatch, tmp_path):
+    course = load_course()
+    monkeypatch.setattr(course, "RUNNING", "3.11")
+    monkeypatch.setattr(course, "REPO", tmp_path)  # no environment there
+    monkeypatch.setattr(course, "fingerprint", lambda stack, version: "none")
+    monkeypatch.setattr(course, "find_python", lambda version: None)
+    with pytest.raises(course.SetupError, match="needs Python 3.12 or 3.13, and none was found"):
+        course.choose_python(None)
+    message = course.no_python_message(["3.12"])
+    assert "py launcher" in message and "conda create" in message and "--python" in message
+
+
+# Idempotent set-up; a half-finished install is never marked ready
+
+
+@pytest.fixture
+def recorded(copy, monkeypatch):
+    """course.py loaded from the copy, with the install steps recorded instead of run."""
+    course = load_course(copy)
+    steps = []
+
+    def call(args, step, extra_env=None):
+        steps.append(step)
+        if step == course.FAIL_AT:
+            raise course.SetupError(f"set-up step failed ({step})")
+
+    def create(venv, version, base):
+        steps.append("create")
+        course.venv_python(venv).parent.mkdir(parents=True, exist_ok=True)
+        course.venv_python(venv).touch()
+
+    course.FAIL_AT = None
+    monkeypatch.setattr(course, "call", call)
+    monkeypatch.setattr(course, "create", create)
+    monkeypatch.setattr(course, "version_of", lambda python: "3.12" if Path(python).exists()
+                        else None)
+    return course, steps
+
+
+def test_a_failed_install_leaves_no_stamp_and_the_next_run_finishes_it(recorded):
+    course, steps = recorded
+    venv = course.venv_dir("3.12")
+    course.FAIL_AT = "install the pins"
+    with pytest.raises(course.SetupError, match=r"\.venv is NOT ready \(no stamp written\)"):
+        course.ensure("3.12", base="python3.12")
+    assert steps == ["create", "upgrade pip", "install the pins"]
+    assert not (venv / course.STAMP).exists()
+
+    course.FAIL_AT, steps[:] = None, []
+    course.ensure("3.12", base="python3.12")
+    assert steps == ["upgrade pip", "install the pins", "install the data packages",
+                     "install the course's helpers (editable)"], "reinstalled, not recreated"
+    assert course.is_ready(venv, course.fingerprint("pinned", "3.12"))
+
+    steps[:] = []
+    course.ensure("3.12", base="python3.12")
+    assert steps == [], "a ready environment is reused as it is"
+
+
+def test_a_changed_pin_file_makes_the_environment_stale(recorded):
+    course, steps = recorded
+    course.ensure("3.12", base="python3.12")
+    before = course.fingerprint("pinned", "3.12")
+    with open(course.REPO / "constraints.txt", "a", encoding="utf-8") as pins:
+        pins.write("# changed\n")
+    assert course.fingerprint("pinned", "3.12") != before
+    assert not course.is_ready(course.venv_dir("3.12"), course.fingerprint("pinned", "3.12"))
+    assert course.fingerprint("pinned", "3.13") != course.fingerprint("pinned", "3.12")
+
+
+def test_each_python_and_stack_has_its_own_environment():
+    course = load_course()
+    assert course.venv_dir("3.12").name == ".venv"
+    assert course.venv_dir("3.13").name == ".venv-py313"
+    assert course.venv_dir("3.13", "colab").name == ".venv-colab"
+    windows = "Scripts/python.exe" if os.name == "nt" else "bin/python"
+    assert course.venv_python(Path("v")) == Path("v") / windows
+
+
+# What the commands run
+
+
+def test_the_test_command_is_the_one_the_makefile_ran():
+    course = load_course()
+    assert course.PYTEST == [
+        "-m", "pytest", "tests", "notebooks", "--nbval-lax", "--nbval-current-env",
+        "--nbval-sanitize-with", "tests/nbval_sanitize.cfg", "--nbval-cell-timeout=600",
+        "-p", "no:cacheprovider"]
+    assert "tests" not in course.NOTEBOOK_TESTS and "notebooks" in course.NOTEBOOK_TESTS
+
+
+def test_children_get_tensorflows_quiet_settings_and_tests_the_encoding_warning():
+    course = load_course()
+    env = course.child_env(course.TEST_ENV)
+    assert env["TF_CPP_MIN_LOG_LEVEL"] == "3" and env["TF_ENABLE_ONEDNN_OPTS"] == "0"
+    assert env["PYTHONWARNDEFAULTENCODING"] == "1"
+    assert set(course.TEST_COMMANDS) == {"test", "unit", "colab-test"}
+
+
+def test_ci_runs_the_readmes_two_commands_verbatim():
+    """The quick start's commands, in both editions, are lines of .ci/run."""
+    ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+    for readme in ("README.md", "README.zh-CN.md"):
+        text = (ROOT / readme).read_text(encoding="utf-8")
+        quick_start = text.split("\n## ", 2)[1]
+        commands = re.findall(r"^(python course\.py \w+)", quick_start, flags=re.M)
+        assert commands[:2] == ["python course.py run", "python course.py test"], readme
+        assert "python course.py test" in ci and "python course.py lint" in ci
+        assert "Linux or macOS" not in quick_start and "Linux 或 macOS" not in quick_start
+
+
+def test_pins_are_read_without_their_markers():
+    course = load_course()
+    pins = course.read_pins("requirements.txt")
+    assert pins["tensorflow-cpu"] == pins["tensorflow"]
+    assert pins["spotpy"] and pins["nbval"]
+
+
+def test_frozen_constraints_hold_every_installed_distribution_but_the_course(tmp_path):
+    course = load_course()
+    with course.frozen_constraints(sys.executable) as path:
+        lines = Path(path).read_text(encoding="utf-8").splitlines()
+    assert not Path(path).exists(), "the temporary file is removed"
+    from importlib import metadata
+    assert f"numpy=={metadata.version('numpy')}" in lines
+    assert not any(line.lower().startswith(course.OWN_PACKAGE) for line in lines)
+
+
+# The hosted (Colab) stack
+
+
+def test_the_helpers_accept_the_hosted_stack():
+    """Every pin of requirements-colab.txt satisfies the helpers' declared ranges: installing
+    the helpers on Colab changes none of the runtime's packages."""
+    import tomllib
+
+    course = load_course()
+    hosted = course.read_pins("requirements-colab.txt")
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    for line in project["dependencies"]:
+        requirement = Requirement(line)
+        if requirement.name in hosted:
+            assert requirement.specifier.contains(hosted[requirement.name]), line
+    assert {"tensorflow", "keras", "shap"} <= set(hosted)
+    assert "<3.14" in project["requires-python"] and ">=3.12" in project["requires-python"]
+
+
+def test_every_notebook_installs_the_helpers_in_colab_with_the_readmes_cell():
+    """The same Colab lines open each notebook's set-up cell, as both READMEs show them, and the
+    title cell says how to run the notebook in Colab."""
+    import json
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    block = next(b for b in re.findall(r"```python\n(.*?)```", readme, flags=re.S)
+                 if "google.colab" in b)
+    assert '"/content/lstm-shap-course/course.py", "colab"' in block
+    for path in sorted((ROOT / "notebooks").glob("0*.ipynb")):
+        cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
+        setup = next("".join(c["source"]) for c in cells if c["cell_type"] == "code")
+        assert setup.startswith(block + "\n"), path.name
+        assert "**In Colab:**" in "".join(cells[0]["source"]), path.name
