@@ -16,7 +16,7 @@ export TF_CPP_MIN_LOG_LEVEL := 3
 export TF_ENABLE_ONEDNN_OPTS := 0
 
 .PHONY: env course test unit lint compat notebooks lab data benchmark refresh lock clean \
-	colab-test platforms
+	colab-test platforms site
 
 env:
 	@$(COURSE) env
@@ -33,11 +33,17 @@ test:
 lint:
 	$(COURSE) lint
 
-## The recipe and explain.deep_shap on 7 TensorFlow/Keras/shap stacks (Keras 2 included): creates or
-## reuses one environment per stack in .compat/ (about 12 minutes and 10 GB the first time, 4 after),
-## writes docs/compatibility.md, fails if a route that should work does not.
+## The recipe and explain.deep_shap on 9 TensorFlow/Keras/shap stacks (Python 3.9 + TensorFlow 2.9 +
+## shap 0.40 to today; Keras 2 included): creates or reuses one environment per stack in .compat/
+## (about 14 GB), writes docs/compatibility.md, fails if a route that should work does not.
 compat:
 	$(COURSE) compat
+
+## Build the site from the notebooks' saved outputs (checked current; nothing executed) and load
+## every page in headless Chromium (Debian's chromium package).
+site:
+	$(COURSE) site
+	$(COURSE) check-site
 
 ## Unit tests only (fast feedback while editing helpers/).
 unit:

@@ -105,8 +105,10 @@ def test_chinese_labels_render_with_an_installed_cjk_font():
     """Chinese variable names in a course figure: no missing glyph, Latin text unchanged."""
     font = fonts.installed_cjk_font()
     if font is None:
-        if os.environ.get("COURSE_ALLOW_NO_CJK_FONT") == "1":
-            pytest.skip("no CJK font installed; allowed by COURSE_ALLOW_NO_CJK_FONT=1")
+        # CI installs one (.ci/run) and must check it; on a learner's machine without one, the
+        # test says what to install instead of failing the whole suite
+        if not os.environ.get("CI"):
+            pytest.skip(f"no font with Chinese glyphs installed: {fonts.INSTALL_HINT}")
         pytest.fail(f"no font with Chinese glyphs installed (CI needs one): {fonts.INSTALL_HINT}")
     assert plotting.CJK_FONT == font and font in fonts.CJK_FONTS
     assert plt.rcParams["font.family"][0] == "sans-serif" and font in plt.rcParams["font.family"]
