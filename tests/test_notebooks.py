@@ -42,8 +42,8 @@ def test_title_cell_has_overview_prerequisites_and_time(path):
     assert kind == "markdown" and first.startswith("# "), "the first cell is the title"
     for part in ("**Overview.**", "**Prerequisites**", "**Time to learn:**"):
         assert part in first, f"{path.name}: the title cell lacks {part}"
-    minutes = re.search(r"\*\*Time to learn:\*\* about (\d+) minutes", first)
-    assert minutes and int(minutes.group(1)) <= 60, f"{path.name}: state a time of ≤ 60 minutes"
+    # The stated time is computed from the notebook's content, not capped here:
+    # tests/test_time_to_learn.py compares it with scripts/time_to_learn.py's estimate.
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
