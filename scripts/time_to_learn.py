@@ -41,7 +41,7 @@ MINUTES_PER_FIGURE = 2.0
 MINUTES_PER_EXERCISE = 10.0
 
 #: The sentence in each notebook's title cell (its numbers are what the test compares).
-STATED = re.compile(r"\*\*Time to learn:\*\*[^\n]*")
+STATED = re.compile(r"\*\*Time to learn:\*\*.*?(?=\n\n|\Z)", re.S)
 #: The README tables' cell for a notebook: "| [01 · ...](notebooks/01_....ipynb) | ... | 40 min |".
 README_ROW = re.compile(r"^(\| \[(\d\d) [^\n]*?\| )(\d+(?:[–-]\d+)? (?:min|分钟)[^|]*)(\|)", re.M)
 
