@@ -15,7 +15,7 @@ The process model, in the order it runs each month (all water in mm/month):
 
 The modules, by job (lowest first)
 ----------------------------------
-- ``settings``  the record's columns and the three settings objects: ``WeatherSettings``,
+- ``settings``  the three settings objects: ``WeatherSettings``,
   ``ProcessParameters``, and ``Catchment`` (process parameters + latitude + spin-up)
 - ``sun``       month starts, seasonal cycles, radiation and day length (FAO-56)
 - ``weather``   the weather generator
@@ -48,16 +48,13 @@ from helpers.catchment.record import (
     write_record,
 )
 from helpers.catchment.settings import (
-    DATE_COLUMN,
     DECIMALS,
     DEFAULT_SEED,
     END,
-    FEATURES,
     LATITUDE,
     PROCESS_INPUTS,
     SPINUP_YEARS,
     START,
-    TARGET,
     TEACHING_CATCHMENT,
     TEACHING_PROCESS,
     TEACHING_WEATHER,
@@ -80,6 +77,7 @@ from helpers.catchment.weather import (
     gamma_from_normal,
     generate_weather,
 )
+from helpers.columns import DATE_COLUMN, FEATURES, TARGET
 
 __all__ = [
     "DATE_COLUMN", "DECIMALS", "DEFAULT_SEED", "END", "FEATURES", "LATITUDE", "PROCESS_INPUTS",

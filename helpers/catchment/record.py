@@ -21,14 +21,11 @@ from helpers.catchment.process import (
     snow_fraction,
 )
 from helpers.catchment.settings import (
-    DATE_COLUMN,
     DECIMALS,
     DEFAULT_SEED,
     END,
-    FEATURES,
     PROCESS_INPUTS,
     START,
-    TARGET,
     TEACHING_CATCHMENT,
     TEACHING_WEATHER,
     Catchment,
@@ -36,6 +33,7 @@ from helpers.catchment.settings import (
 )
 from helpers.catchment.sun import monthly_dates
 from helpers.catchment.weather import generate_weather
+from helpers.columns import DATE_COLUMN, FEATURES, TARGET
 
 
 def as_record(record: pd.DataFrame, columns: Iterable[str] = PROCESS_INPUTS) -> pd.DataFrame:

@@ -6,32 +6,15 @@
 - :class:`Catchment`: one catchment as the generator and the process model see it — its process
   parameters, its latitude and the years of spin-up — passed as one object.
 
-This module imports nothing from the rest of ``helpers``: the generator defines the columns it
-writes, and the loader (``helpers.data``) reads the same names.
+The record's column names are not here: the generator takes them from ``helpers.columns`` (a
+lower layer), so it writes exactly the names the loader (``helpers.data``) reads.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-#: Name of the date column of a record.
-DATE_COLUMN = "date"
-
-#: The nine input variables of the teaching catchment, in the order the model sees them.
-FEATURES = [
-    "precip",
-    "tmean",
-    "tmax",
-    "tmin",
-    "rel_humidity",
-    "sunshine",
-    "vapour_pressure",
-    "wind",
-    "climate_index",
-]
-
-#: The runoff column (mm/month).
-TARGET = "runoff"
+from helpers.columns import FEATURES, TARGET
 
 #: Seed of the shipped record ``data/teaching_catchment.csv``: of seeds 0-39, the one whose
 #: record came closest to the design targets (see ``data/README.md``).

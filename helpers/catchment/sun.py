@@ -6,7 +6,8 @@ import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike
 
-from helpers.catchment.settings import DATE_COLUMN, END, START
+from helpers.catchment.settings import END, START
+from helpers.columns import DATE_COLUMN
 
 
 def monthly_dates(start: str = START, end: str = END) -> pd.DatetimeIndex:

@@ -15,7 +15,8 @@ from numpy.typing import ArrayLike
 
 from helpers.catchment.process import process_drivers, run_process_model
 from helpers.catchment.record import as_record, start_states
-from helpers.catchment.settings import FEATURES, TEACHING_CATCHMENT, Catchment
+from helpers.catchment.settings import TEACHING_CATCHMENT, Catchment
+from helpers.columns import FEATURES
 
 
 def perturbation_sizes(

@@ -14,13 +14,14 @@ import pandas as pd
 from numpy.typing import ArrayLike
 from scipy import stats
 
-from helpers.catchment.settings import FEATURES, LATITUDE, TEACHING_WEATHER, WeatherSettings
+from helpers.catchment.settings import LATITUDE, TEACHING_WEATHER, WeatherSettings
 from helpers.catchment.sun import (
     daylight_hours,
     mid_month_day_of_year,
     saturation_vapour_pressure,
     seasonal_cycle,
 )
+from helpers.columns import FEATURES
 
 
 def correlated_ar1(

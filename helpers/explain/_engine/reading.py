@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import math
 from dataclasses import dataclass
+from typing import NoReturn
 
 import keras
 import tensorflow as tf
@@ -55,7 +56,7 @@ class LayerPlan:
     floats_per_pair: int
 
 
-def refuse(layer: keras.layers.Layer, reason: str):
+def refuse(layer: keras.layers.Layer, reason: str) -> NoReturn:
     """Raise :class:`EngineUnsupportedError` naming the layer and the reason."""
     raise EngineUnsupportedError(f"Layer {layer.name!r} ({type(layer).__name__}): {reason}.")
 
@@ -116,7 +117,19 @@ def _conv1d_settings(layer) -> Conv1DSettings:
     )
 
 
-def layer_settings(layer: keras.layers.Layer):
+#: What :func:`layer_settings` returns: one settings object per kind of layer.
+LayerSettings = (
+    RecurrentSettings
+    | BidirectionalSettings
+    | DenseSettings
+    | Conv1DSettings
+    | ActivationSettings
+    | IdentitySettings
+    | LinearLayerSettings
+)
+
+
+def layer_settings(layer: keras.layers.Layer) -> LayerSettings:
     """The engine's settings for one Keras layer; refuses (EngineUnsupportedError) if none."""
     if type(layer) in CELL_KINDS:
         return _recurrent_settings(layer)
