@@ -172,14 +172,20 @@ def stage(repo: Path, stage_dir: Path, notebooks: dict[str, nbformat.NotebookNod
     shutil.rmtree(stage_dir, ignore_errors=True)
     shutil.copytree(book, stage_dir, ignore=shutil.ignore_patterns("__pycache__"))
     settings["repository"] = repository or ""
-    write_text(stage_dir / "site.yml", yaml.safe_dump(settings, allow_unicode=True))
-    write_text(stage_dir / "index.md", index_md.replace(
+    # UTF-8 throughout: the pages hold Chinese, and Windows would default to cp936
+    site_yml = yaml.safe_dump(settings, allow_unicode=True)
+    (stage_dir / "site.yml").write_text(site_yml, encoding="utf-8")
+    index = index_md.replace(
         "<!-- course-notebooks: the builder writes the list of notebooks here -->",
-        notebook_list(notebooks)))
+        notebook_list(notebooks),
+    )
+    (stage_dir / "index.md").write_text(index, encoding="utf-8")
     student_index = stage_dir / "student" / "index.md"
-    write_text(student_index, student_index.read_text(encoding="utf-8").replace(
+    student = student_index.read_text(encoding="utf-8").replace(
         "<!-- student-notebooks: the builder writes the toctree of the student notebooks here -->",
-        student_toctree(list(notebooks))))
+        student_toctree(list(notebooks)),
+    )
+    student_index.write_text(student, encoding="utf-8")
     docs = sorted(path.relative_to(repo).as_posix() for path in (repo / "docs").glob("*.md"))
     for name in PAGES + docs:
         (stage_dir / name).parent.mkdir(parents=True, exist_ok=True)
@@ -215,11 +221,6 @@ def copy_linked_files(repo: Path, stage_dir: Path, page: str) -> None:
         if source.is_file() and not staged.exists() and source.suffix not in {".md", ".ipynb"}:
             staged.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(source, staged)
-
-
-def write_text(path: Path, text: str) -> None:
-    """Write UTF-8 text (the pages hold Chinese; Windows would default to cp936)."""
-    path.write_text(text, encoding="utf-8")
 
 
 def run_sphinx(stage_dir: Path, out_dir: Path) -> None:
