@@ -128,7 +128,10 @@ def checked_inputs(
 
 
 def additivity_error(
-    explanation: shap.Explanation, model: keras.Model, X: ArrayLike = None
+    explanation: shap.Explanation,
+    model: keras.Model,
+    X: ArrayLike = None,
+    predictions: ArrayLike | None = None,
 ) -> float:
     """Largest ``|sum of SHAP values + base value - model prediction|`` over the windows.
 
@@ -141,6 +144,9 @@ def additivity_error(
     X : array of shape (n, window, n_features), optional
         The explained windows; defaults to ``explanation.data`` (right for window explanations;
         pass X for :func:`by_variable` or :func:`variable_shapley` results).
+    predictions : array of shape (n,), optional
+        The model's predictions of these windows, where the caller has them already (computed
+        by the model itself, e.g. by the batched engine's own check); else the model is run.
 
     Returns
     -------
@@ -156,14 +162,24 @@ def additivity_error(
         )
     values = np.asarray(explanation.values, dtype=np.float64)
     totals = values.reshape(len(values), -1).sum(axis=1) + np.asarray(explanation.base_values)
-    return float(np.max(np.abs(totals - predict(model, windows))))
+    if predictions is None:
+        predictions = predict(model, windows)
+    return float(np.max(np.abs(totals - np.asarray(predictions, np.float64))))
 
 
 def check_additivity(
-    explanation: shap.Explanation, model: keras.Model, tolerance: float, route: str
+    explanation: shap.Explanation,
+    model: keras.Model,
+    tolerance: float,
+    route: str,
+    predictions: ArrayLike | None = None,
 ) -> None:
-    """Store the measured additivity error on ``explanation``; raise if above ``tolerance``."""
-    error = additivity_error(explanation, model)
+    """Store the measured additivity error on ``explanation``; raise if above ``tolerance``.
+
+    ``predictions``: the model's predictions of the explained windows, if already computed
+    (see :func:`additivity_error`).
+    """
+    error = additivity_error(explanation, model, predictions=predictions)
     explanation.max_additivity_error = error
     if error > tolerance:
         raise AdditivityError(

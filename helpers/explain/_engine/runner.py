@@ -164,6 +164,27 @@ def shap_values(
     EngineAdditivityError
         If the values do not add up to the model's predictions within ``tolerance``.
     """
+    values, base_value, _ = shap_values_and_predictions(
+        model, X, background, memory_budget_mb=memory_budget_mb, tolerance=tolerance,
+        progress=progress,
+    )
+    return values, base_value
+
+
+def shap_values_and_predictions(
+    model: keras.Model,
+    X: ArrayLike,
+    background: ArrayLike,
+    *,
+    memory_budget_mb: float = COURSE.memory_budget_mb,
+    tolerance: float = COURSE.tolerance,
+    progress: bool = False,
+) -> tuple[np.ndarray, float, np.ndarray]:
+    """:func:`shap_values`, and the model's predictions of X (n,) that its check used.
+
+    The caller can check additivity against these predictions without running the model on X
+    a second time (at a daily window, one untraced pass of an LSTM over X takes about a second).
+    """
     plan = model_plan(model)
     window_shape = input_window_shape(model)
     X = np.ascontiguousarray(X, dtype=np.float32)
@@ -183,7 +204,7 @@ def shap_values(
             f"to {error:.2e} (tolerance {tolerance:.0e}); use "
             "helpers.explain.deep_shap(..., engine='shap')."
         )
-    return values, base_value
+    return values, base_value, predictions
 
 
 def supports(model: keras.Model) -> str | None:
