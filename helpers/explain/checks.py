@@ -63,8 +63,12 @@ def check_background_is_separate(X: np.ndarray, background: np.ndarray) -> None:
 
 
 def output_size(model: keras.Model, window: np.ndarray) -> tuple[int, list[tuple]]:
-    """Number of values the model gives per window (all outputs flattened), and their shapes."""
-    outputs = tf.nest.flatten(model(window[None], training=False))
+    """Number of values the model gives per window (all outputs flattened), and their shapes.
+
+    Through Keras' ``model.predict``, traced once per model (an untraced recurrent model runs
+    its time loop op by op, slowly at long windows).
+    """
+    outputs = tf.nest.flatten(model.predict(window[None], verbose=0))
     shapes = [tuple(output.shape) for output in outputs]
     return sum(math.prod(shape) for shape in shapes), shapes
 

@@ -20,7 +20,7 @@ from numpy.typing import ArrayLike
 from helpers.config import COURSE
 from helpers.explain._engine.reading import LayerPlan, input_window_shape, model_plan
 from helpers.explain.errors import EngineAdditivityError, EngineUnsupportedError
-from helpers.explain.prediction import predict
+from helpers.explain.prediction import traced_predict
 
 #: Floats kept per pair and input value: the x-half and r-half (2) and their stacked pair (2).
 INPUT_FLOATS_PER_VALUE = 2 + 2
@@ -189,7 +189,7 @@ def shap_values_and_predictions(
     window_shape = input_window_shape(model)
     X = np.ascontiguousarray(X, dtype=np.float32)
     background = np.ascontiguousarray(background, dtype=np.float32)
-    outputs = predict(model, np.concatenate([X, background]))
+    outputs = traced_predict(model, np.concatenate([X, background]))
     predictions, base_value = outputs[: len(X)], float(np.mean(outputs[len(X) :]))
     explain_chunk = traced_computation(plan, window_shape)
     weights = [tf.convert_to_tensor(v) for step in plan for v in step.variables]
