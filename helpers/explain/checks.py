@@ -11,6 +11,7 @@ import shap
 import tensorflow as tf
 from numpy.typing import ArrayLike
 
+from helpers.explain import internals
 from helpers.explain.errors import AdditivityError
 from helpers.explain.graph import model_window_shape
 from helpers.explain.prediction import predict
@@ -65,12 +66,26 @@ def check_background_is_separate(X: np.ndarray, background: np.ndarray) -> None:
 def output_size(model: keras.Model, window: np.ndarray) -> tuple[int, list[tuple]]:
     """Number of values the model gives per window (all outputs flattened), and their shapes.
 
-    Through Keras' ``model.predict``, traced once per model (an untraced recurrent model runs
-    its time loop op by op, slowly at long windows).
+    Read from the model's symbolic outputs where their shapes are fully known (Sequential and
+    functional models), else found by calling the model on the window (an untraced call of a
+    recurrent model runs its time loop op by op, slowly at long windows).
     """
-    outputs = tf.nest.flatten(model.predict(window[None], verbose=0))
-    shapes = [tuple(output.shape) for output in outputs]
+    shapes = symbolic_output_shapes(model)
+    if shapes is None:
+        outputs = tf.nest.flatten(model(window[None], training=False))
+        shapes = [tuple(output.shape) for output in outputs]
     return sum(math.prod(shape) for shape in shapes), shapes
+
+
+def symbolic_output_shapes(model: keras.Model) -> list[tuple] | None:
+    """The shapes of the outputs for one window, ``(1, ...)``, if the model states them all."""
+    if not internals.is_sequential_or_functional(model):
+        return None
+    outputs = getattr(model, "outputs", None)  # an unbuilt Sequential has none yet
+    if not outputs:
+        return None
+    shapes = [(1, *output.shape[1:]) for output in tf.nest.flatten(outputs)]
+    return shapes if all(size is not None for shape in shapes for size in shape) else None
 
 
 def check_output(model: keras.Model, window: np.ndarray, output: int | None) -> None:
