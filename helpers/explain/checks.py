@@ -11,6 +11,7 @@ import shap
 import tensorflow as tf
 from numpy.typing import ArrayLike
 
+from helpers.explain import internals
 from helpers.explain.errors import AdditivityError
 from helpers.explain.graph import model_window_shape
 from helpers.explain.prediction import predict
@@ -63,10 +64,28 @@ def check_background_is_separate(X: np.ndarray, background: np.ndarray) -> None:
 
 
 def output_size(model: keras.Model, window: np.ndarray) -> tuple[int, list[tuple]]:
-    """Number of values the model gives per window (all outputs flattened), and their shapes."""
-    outputs = tf.nest.flatten(model(window[None], training=False))
-    shapes = [tuple(output.shape) for output in outputs]
+    """Number of values the model gives per window (all outputs flattened), and their shapes.
+
+    Read from the model's symbolic outputs where their shapes are fully known (Sequential and
+    functional models), else found by calling the model on the window (an untraced call of a
+    recurrent model runs its time loop op by op, slowly at long windows).
+    """
+    shapes = symbolic_output_shapes(model)
+    if shapes is None:
+        outputs = tf.nest.flatten(model(window[None], training=False))
+        shapes = [tuple(output.shape) for output in outputs]
     return sum(math.prod(shape) for shape in shapes), shapes
+
+
+def symbolic_output_shapes(model: keras.Model) -> list[tuple] | None:
+    """The shapes of the outputs for one window, ``(1, ...)``, if the model states them all."""
+    if not internals.is_sequential_or_functional(model):
+        return None
+    outputs = getattr(model, "outputs", None)  # an unbuilt Sequential has none yet
+    if not outputs:
+        return None
+    shapes = [(1, *output.shape[1:]) for output in tf.nest.flatten(outputs)]
+    return shapes if all(size is not None for shape in shapes for size in shape) else None
 
 
 def check_output(model: keras.Model, window: np.ndarray, output: int | None) -> None:
@@ -128,7 +147,10 @@ def checked_inputs(
 
 
 def additivity_error(
-    explanation: shap.Explanation, model: keras.Model, X: ArrayLike = None
+    explanation: shap.Explanation,
+    model: keras.Model,
+    X: ArrayLike = None,
+    predictions: ArrayLike | None = None,
 ) -> float:
     """Largest ``|sum of SHAP values + base value - model prediction|`` over the windows.
 
@@ -141,6 +163,9 @@ def additivity_error(
     X : array of shape (n, window, n_features), optional
         The explained windows; defaults to ``explanation.data`` (right for window explanations;
         pass X for :func:`by_variable` or :func:`variable_shapley` results).
+    predictions : array of shape (n,), optional
+        The model's predictions of these windows, where the caller has them already (computed
+        by the model itself, e.g. by the batched engine's own check); else the model is run.
 
     Returns
     -------
@@ -156,14 +181,24 @@ def additivity_error(
         )
     values = np.asarray(explanation.values, dtype=np.float64)
     totals = values.reshape(len(values), -1).sum(axis=1) + np.asarray(explanation.base_values)
-    return float(np.max(np.abs(totals - predict(model, windows))))
+    if predictions is None:
+        predictions = predict(model, windows)
+    return float(np.max(np.abs(totals - np.asarray(predictions, np.float64))))
 
 
 def check_additivity(
-    explanation: shap.Explanation, model: keras.Model, tolerance: float, route: str
+    explanation: shap.Explanation,
+    model: keras.Model,
+    tolerance: float,
+    route: str,
+    predictions: ArrayLike | None = None,
 ) -> None:
-    """Store the measured additivity error on ``explanation``; raise if above ``tolerance``."""
-    error = additivity_error(explanation, model)
+    """Store the measured additivity error on ``explanation``; raise if above ``tolerance``.
+
+    ``predictions``: the model's predictions of the explained windows, if already computed
+    (see :func:`additivity_error`).
+    """
+    error = additivity_error(explanation, model, predictions=predictions)
     explanation.max_additivity_error = error
     if error > tolerance:
         raise AdditivityError(

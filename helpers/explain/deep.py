@@ -213,13 +213,14 @@ def deep_shap(
     choice = choose_engine(one_value, engine)
     if choice.engine == "shap":
         values, base_value = shap_on_unrolled_twin(model, X, background, output)
+        predictions = None  # check_additivity runs the model
     else:
-        values, base_value = _engine.shap_values(
+        values, base_value, predictions = _engine.shap_values_and_predictions(
             one_value, X, background, memory_budget_mb=memory_budget_mb, tolerance=tolerance
         )
     explanation = window_explanation(values, np.full(len(X), base_value), X, names)
     explanation.engine, explanation.engine_note = choice.engine, choice.reason
-    check_additivity(explanation, one_value, tolerance, "deep_shap")
+    check_additivity(explanation, one_value, tolerance, "deep_shap", predictions)
     return explanation
 
 

@@ -1,8 +1,10 @@
 """Evaluating a model on windows: one path for every helper, as float64 arrays.
 
 :func:`model_outputs` is the one place where windows go through a model (in batches, every output
-value side by side); :func:`predict` is its single-output form and :func:`fast_predictor` the
-same through one traced graph, for routes that call the model thousands of times.
+value side by side); :func:`predict` is its single-output form, :func:`traced_predict` the same
+through Keras' traced ``model.predict`` (for repeated calls on one model) and
+:func:`fast_predictor` through one traced graph, for routes that call the model thousands of
+times.
 """
 
 from __future__ import annotations
@@ -62,6 +64,30 @@ def predict(model: keras.Model, windows: ArrayLike, batch_size: int = BATCH_SIZE
         If the model gives more than one value per window.
     """
     outputs = model_outputs(lambda batch: model(batch, training=False), windows, batch_size)
+    return _single_output(model, outputs)
+
+
+def traced_predict(
+    model: keras.Model, windows: ArrayLike, batch_size: int = BATCH_SIZE
+) -> np.ndarray:
+    """:func:`predict` through Keras' ``model.predict``, traced once per model and kept on it.
+
+    For callers that predict with the same model again and again (the batched DeepSHAP
+    engine): an untraced call of a recurrent model runs its time loop op by op, slowly at
+    long windows; Keras traces ``model.predict`` on its first use and keeps it on the model.
+
+    Raises
+    ------
+    ValueError
+        If the model gives more than one value per window.
+    """
+    outputs = model_outputs(
+        lambda batch: model.predict(batch, batch_size=len(batch), verbose=0), windows, batch_size
+    )
+    return _single_output(model, outputs)
+
+
+def _single_output(model: keras.Model, outputs: np.ndarray) -> np.ndarray:
     if outputs.shape[1] != 1:
         raise ValueError(
             f"Model {model.name!r} gives {outputs.shape[1]} values per window; one is expected "

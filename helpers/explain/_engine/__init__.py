@@ -36,6 +36,11 @@ own predictions) and raises :class:`~helpers.explain.errors.EngineAdditivityErro
 ``tolerance``.
 """
 
-from helpers.explain._engine.runner import shap_values, supports, windows_per_chunk
+from helpers.explain._engine.runner import (
+    shap_values,
+    shap_values_and_predictions,
+    supports,
+    windows_per_chunk,
+)
 
-__all__ = ["shap_values", "supports", "windows_per_chunk"]
+__all__ = ["shap_values", "shap_values_and_predictions", "supports", "windows_per_chunk"]

@@ -237,7 +237,7 @@ def _plan_step(layer: keras.layers.Layer, n_steps: int) -> LayerPlan:
     settings = layer_settings(layer)
     if isinstance(settings, (RecurrentSettings, BidirectionalSettings)):
         # the window's length: an upper bound where pooling or strides shortened the sequence
-        floats = settings.floats_per_pair(n_steps)
+        floats = settings.floats_per_pair(n_steps, layer.input.shape[-1])
     else:
         floats = settings.floats_per_pair(math.prod(s for s in layer.output.shape[1:] if s))
     return LayerPlan(settings, layer_variables(layer), floats)

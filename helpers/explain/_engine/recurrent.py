@@ -16,11 +16,12 @@ from helpers.explain._engine.cells import CELLS, CellSettings, CellWeights
 from helpers.explain._engine.layers import Block
 from helpers.explain._engine.rules import product
 
-#: Floats a recurrent layer keeps per pair, time step and unit besides its cell's multipliers:
-#: per gate, the projected input pair (2) and its time-major copy (2) ...
-FLOATS_PER_GATE = 2 + 2
-#: ... and the state pairs h and c (2 + 2) and the output pair (2).
-STATE_FLOATS = 2 + 2 + 2
+#: Floats a recurrent layer keeps per pair, time step and input value: its time-major input pair
+#: (2), and the input gradient of each step, collected (1), stacked (1) and transposed (1).
+FLOATS_PER_INPUT = 2 + 1 + 1 + 1
+#: Floats per pair, time step and unit besides the cell's multipliers: the output pair (2) and
+#: its gradient (1) where the layer returns sequences (the states are not kept per step).
+FLOATS_PER_OUTPUT = 2 + 1
 
 
 @dataclass(frozen=True)
@@ -34,10 +35,12 @@ class RecurrentSettings:
     def block(self, weights: Sequence[tf.Tensor]) -> Recurrent:
         return Recurrent(self, CellWeights.of(weights))
 
-    def floats_per_pair(self, n_steps: int) -> int:
+    def floats_per_pair(self, n_steps: int, n_inputs: int) -> int:
+        """Floats one pair keeps: the cell's multipliers of every step, inputs and outputs."""
         cell = CELLS[self.cell.kind]
-        per_unit = cell.multipliers_per_unit + FLOATS_PER_GATE * len(cell.gates) + STATE_FLOATS
-        return n_steps * per_unit * self.cell.units
+        outputs = FLOATS_PER_OUTPUT if self.return_sequences else 0
+        per_step = (cell.multipliers_per_unit + outputs) * self.cell.units
+        return n_steps * (per_step + FLOATS_PER_INPUT * n_inputs)
 
 
 class Recurrent(Block):
@@ -49,14 +52,21 @@ class Recurrent(Block):
         self.go_backwards = settings.go_backwards
 
     def forward(self, pair):
+        """Both halves through the time loop; the multipliers of every step, kept for backward.
+
+        The input is projected one step at a time (not all steps at once) and the multipliers
+        stay in their ``TensorArray``s, read back step by step: a pair keeps only what
+        :meth:`RecurrentSettings.floats_per_pair` counts, so chunks can hold more pairs.
+        """
         cell = self.cell
-        projected = tf.transpose(cell.project(pair), [2, 0, 1, 3])  # (T, 2, B, gates * u)
+        inputs = tf.transpose(pair, [2, 0, 1, 3])  # (T, 2, B, F)
         if self.go_backwards:
-            projected = tf.reverse(projected, [0])
+            inputs = tf.reverse(inputs, [0])
         n_steps = pair.shape[2]
 
         def body(t, state, outputs, saved):
-            state, h, multipliers = cell.step(tf.equal(t, 0), projected[t], state)
+            projected = cell.project(inputs[t])
+            state, h, multipliers = cell.step(tf.equal(t, 0), projected, state)
             outputs = outputs.write(t, h) if self.return_sequences else h
             saved = tuple(array.write(t, m) for array, m in zip(saved, multipliers, strict=True))
             return t + 1, state, outputs, saved
@@ -70,13 +80,12 @@ class Recurrent(Block):
         )
         if self.return_sequences:
             outputs = tf.transpose(outputs.stack(), [1, 2, 0, 3])  # (2, B, T, u)
-        multipliers = cell.multipliers._make(array.stack() for array in saved)  # each (T, B, .)
-        return outputs, (multipliers, tf.shape(pair[1]))
+        return outputs, (saved, n_steps, tf.shape(pair[1]))
 
     def backward(self, saved, grad):
+        """The gradient of the input, step by step back through the kept multipliers."""
         cell = self.cell
-        multipliers, input_shape = saved
-        n_steps = multipliers[0].shape[0]
+        multipliers, n_steps, input_shape = saved
         if self.return_sequences:
             grad_steps = tf.transpose(grad, [1, 0, 2])  # (T, B, u), processing order
             dh = tf.zeros_like(grad_steps[0])
@@ -84,22 +93,21 @@ class Recurrent(Block):
             grad_steps, dh = None, grad
         carries = (tf.zeros_like(dh),) * cell.n_carries
 
-        def body(t, dh, carries, d_projected):
+        def body(t, dh, carries, d_inputs):
             if grad_steps is not None:
                 dh = dh + grad_steps[t]
-            step_multipliers = cell.multipliers._make(m[t] for m in multipliers)
-            dx, dh, carries = cell.backward_step(step_multipliers, dh, carries)
-            return t - 1, dh, carries, d_projected.write(t, dx)
+            step_multipliers = cell.multipliers._make(m.read(t) for m in multipliers)
+            d_projected, dh, carries = cell.backward_step(step_multipliers, dh, carries)
+            return t - 1, dh, carries, d_inputs.write(t, cell.input_gradient(d_projected))
 
-        d_projected = tf.TensorArray(tf.float32, size=n_steps)
-        _, _, _, d_projected = tf.while_loop(
-            lambda t, *_: t >= 0, body, (tf.constant(n_steps - 1), dh, carries, d_projected)
+        d_inputs = tf.TensorArray(tf.float32, size=n_steps)
+        _, _, _, d_inputs = tf.while_loop(
+            lambda t, *_: t >= 0, body, (tf.constant(n_steps - 1), dh, carries, d_inputs)
         )
-        d_projected = d_projected.stack()  # (T, B, gates * u)
+        d_inputs = d_inputs.stack()  # (T, B, F)
         if self.go_backwards:
-            d_projected = tf.reverse(d_projected, [0])
-        d_input = cell.input_gradient(d_projected)  # (T, B, F)
-        return tf.reshape(tf.transpose(d_input, [1, 0, 2]), input_shape)
+            d_inputs = tf.reverse(d_inputs, [0])
+        return tf.reshape(tf.transpose(d_inputs, [1, 0, 2]), input_shape)
 
 
 @dataclass(frozen=True)
@@ -121,8 +129,9 @@ class BidirectionalSettings:
             self, self.forward.block(weights[:split]), self.backward.block(weights[split:])
         )
 
-    def floats_per_pair(self, n_steps: int) -> int:
-        return self.forward.floats_per_pair(n_steps) + self.backward.floats_per_pair(n_steps)
+    def floats_per_pair(self, n_steps: int, n_inputs: int) -> int:
+        layers = (self.forward, self.backward)
+        return sum(layer.floats_per_pair(n_steps, n_inputs) for layer in layers)
 
 
 class BidirectionalMerge:

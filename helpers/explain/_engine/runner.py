@@ -20,7 +20,7 @@ from numpy.typing import ArrayLike
 from helpers.config import COURSE
 from helpers.explain._engine.reading import LayerPlan, input_window_shape, model_plan
 from helpers.explain.errors import EngineAdditivityError, EngineUnsupportedError
-from helpers.explain.prediction import predict
+from helpers.explain.prediction import traced_predict
 
 #: Floats kept per pair and input value: the x-half and r-half (2) and their stacked pair (2).
 INPUT_FLOATS_PER_VALUE = 2 + 2
@@ -164,11 +164,32 @@ def shap_values(
     EngineAdditivityError
         If the values do not add up to the model's predictions within ``tolerance``.
     """
+    values, base_value, _ = shap_values_and_predictions(
+        model, X, background, memory_budget_mb=memory_budget_mb, tolerance=tolerance,
+        progress=progress,
+    )
+    return values, base_value
+
+
+def shap_values_and_predictions(
+    model: keras.Model,
+    X: ArrayLike,
+    background: ArrayLike,
+    *,
+    memory_budget_mb: float = COURSE.memory_budget_mb,
+    tolerance: float = COURSE.tolerance,
+    progress: bool = False,
+) -> tuple[np.ndarray, float, np.ndarray]:
+    """:func:`shap_values`, and the model's predictions of X (n,) that its check used.
+
+    The caller can check additivity against these predictions without running the model on X
+    a second time (at a daily window, one untraced pass of an LSTM over X takes about a second).
+    """
     plan = model_plan(model)
     window_shape = input_window_shape(model)
     X = np.ascontiguousarray(X, dtype=np.float32)
     background = np.ascontiguousarray(background, dtype=np.float32)
-    outputs = predict(model, np.concatenate([X, background]))
+    outputs = traced_predict(model, np.concatenate([X, background]))
     predictions, base_value = outputs[: len(X)], float(np.mean(outputs[len(X) :]))
     explain_chunk = traced_computation(plan, window_shape)
     weights = [tf.convert_to_tensor(v) for step in plan for v in step.variables]
@@ -183,7 +204,7 @@ def shap_values(
             f"to {error:.2e} (tolerance {tolerance:.0e}); use "
             "helpers.explain.deep_shap(..., engine='shap')."
         )
-    return values, base_value
+    return values, base_value, predictions
 
 
 def supports(model: keras.Model) -> str | None:
