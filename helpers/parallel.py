@@ -33,6 +33,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 from tqdm.auto import tqdm
 
+from helpers.paths import helpers_code_digest
+
 if TYPE_CHECKING:  # imported when used: the module loads without starting Dask
     from distributed import Client
 
@@ -68,9 +70,11 @@ class Outcome:
 
 
 def digest(jobs: Mapping) -> str:
-    """A short hash of the jobs' arguments: name a results folder with it, so that saved
-    results are reused only for the same inputs (NumPy arrays hash by their bytes)."""
-    return hashlib.sha256(pickle.dumps(jobs, protocol=5)).hexdigest()[:12]
+    """A short hash of the jobs' arguments and of the helpers' code: name a results folder with
+    it, so that saved results are reused only for the same inputs computed by the same code
+    (NumPy arrays hash by their bytes; an updated engine computes afresh)."""
+    content = pickle.dumps(jobs, protocol=5) + helpers_code_digest().encode()
+    return hashlib.sha256(content).hexdigest()[:12]
 
 
 def result_path(results_dir: Path | str, name: str) -> Path:

@@ -14,6 +14,7 @@ Set the environment variable ``COURSE_MODELS_DIR`` to write models and caches el
 
 from __future__ import annotations
 
+import hashlib
 import importlib.resources
 import os
 from pathlib import Path
@@ -70,3 +71,17 @@ def shown(path: str | os.PathLike) -> str:
         return Path(path).resolve().relative_to(REPO_ROOT).as_posix()
     except (TypeError, ValueError):  # REPO_ROOT is None (installed), or outside the repository
         return Path(path).name
+
+
+def helpers_code_digest() -> str:
+    """Hash of the source of every module of the ``helpers`` package (a code change = new key).
+
+    Saved results (cached SHAP values, notebook 06's per-catchment results) are keyed by it, so
+    that results computed by an older version of the helpers are never reused.
+    """
+    digest = hashlib.sha256()
+    package = Path(__file__).resolve().parent
+    for source in sorted(package.rglob("*.py")):
+        digest.update(source.relative_to(package).as_posix().encode())
+        digest.update(source.read_bytes())
+    return digest.hexdigest()

@@ -15,20 +15,10 @@ import shap
 import tensorflow as tf
 from numpy.typing import ArrayLike
 
-import helpers
 from helpers import files, paths
+from helpers.paths import helpers_code_digest
 
 CACHE_DIR = paths.MODELS_DIR / "shap_cache"
-
-
-def helpers_code_digest() -> str:
-    """Hash of the source of every module of the ``helpers`` package (a code change = new key)."""
-    digest = hashlib.sha256()
-    package = Path(helpers.__file__).parent
-    for source in sorted(package.rglob("*.py")):
-        digest.update(source.relative_to(package).as_posix().encode())
-        digest.update(source.read_bytes())
-    return digest.hexdigest()
 
 
 def _cache_key(route: Callable, model: keras.Model, X, background, options: dict) -> str:
