@@ -150,21 +150,20 @@ def product(
     -------
     (tf.Tensor, tf.Tensor, tf.Tensor)
         The product pair (2, B, ...) and the multipliers of ``a`` and ``b`` (B, ...).
-
-    Notes
-    -----
-    shap's numerator for ``a`` is ``a_x b_x - a_r b_x + a_x b_r - a_r b_r = (a_x - a_r)(b_x +
-    b_r)``, so its multiplier is ``(b_x + b_r) / 2`` where ``|a_x - a_r| >= 1e-7``: computed
-    so here, without the four cross products and the division (the same values to float32
-    rounding; shap's expanded form loses digits to cancellation where ``a_x`` and ``a_r`` are
-    close).
     """
-    zeros = tf.zeros_like(a[1])
-    m_a = tf.where(tf.abs(a[0] - a[1]) < PRODUCT_THRESHOLD, zeros, 0.5 * (b[0] + b[1]))
-    m_b = tf.where(tf.abs(b[0] - b[1]) < PRODUCT_THRESHOLD, zeros, 0.5 * (a[0] + a[1]))
+    out11, out00 = a[0] * b[0], a[1] * b[1]
+    out10, out01 = a[0] * b[1], a[1] * b[0]
+    delta_a, delta_b = a[0] - a[1], b[0] - b[1]
+    zeros = tf.zeros_like(out00)
+    m_a = tf.where(
+        tf.abs(delta_a) < PRODUCT_THRESHOLD, zeros, 0.5 * (out11 - out01 + out10 - out00) / delta_a
+    )
+    m_b = tf.where(
+        tf.abs(delta_b) < PRODUCT_THRESHOLD, zeros, 0.5 * (out11 - out10 + out01 - out00) / delta_b
+    )
     if b_is_initial_state is not None:
         m_a = tf.where(b_is_initial_state, b[1], m_a)
-    return a * b, m_a, m_b
+    return tf.stack([out11, out00]), m_a, m_b
 
 
 def times(a: tf.Tensor, b: tf.Tensor | None) -> tf.Tensor:
