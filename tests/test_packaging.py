@@ -4,6 +4,7 @@ import ast
 import importlib
 import inspect
 import os
+import shutil
 import subprocess
 import sys
 import tomllib
@@ -69,9 +70,17 @@ def test_public_functions_have_type_hints(name, function):
 def test_non_editable_install_loads_the_shipped_record(tmp_path):
     """`pip install .` (a wheel, not a link to the repository) carries the data inside."""
     target = tmp_path / "site"
+    # build from a copy of what the package is made of: a leftover *.egg-info of the editable
+    # install would otherwise tell setuptools about files pyproject's package list leaves out
+    source_tree = tmp_path / "source"
+    for name in ("helpers", "data"):
+        shutil.copytree(paths.REPO_ROOT / name, source_tree / name,
+                        ignore=shutil.ignore_patterns("__pycache__"))
+    for name in ("pyproject.toml", "README.md", "LICENSE"):
+        shutil.copy2(paths.REPO_ROOT / name, source_tree / name)
     subprocess.run(
         [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--no-compile",
-         "--disable-pip-version-check", "--target", str(target), str(paths.REPO_ROOT)],
+         "--disable-pip-version-check", "--target", str(target), str(source_tree)],
         check=True, capture_output=True,
     )
     script = (
@@ -87,3 +96,9 @@ def test_non_editable_install_loads_the_shipped_record(tmp_path):
     assert repo_root == "None"
     assert int(rows) == 746
     assert Path(models) == tmp_path / "models"
+    # every module of the repository's package is in the installed copy (a subpackage missing
+    # from pyproject's package list would install without it, and fail only on import)
+    package = paths.REPO_ROOT / "helpers"
+    source = {p.relative_to(package) for p in package.rglob("*.py")}
+    installed = {p.relative_to(target / "helpers") for p in (target / "helpers").rglob("*.py")}
+    assert source <= installed, sorted(map(str, source - installed))
