@@ -47,7 +47,6 @@ __all__ = [
     "PreparedData",
     "Scaler",
     "Windows",
-    "fit_scaler",
     "make_windows",
     "prepare_windows",
     "validation_split",
@@ -204,13 +203,6 @@ class Scaler:
             target_std=state["target_std"],
             fitted_until=pd.Timestamp(state["fitted_until"]),
         )
-
-
-def fit_scaler(
-    frame: pd.DataFrame, features: Sequence[str], target: str, until: str | pd.Timestamp
-) -> Scaler:
-    """Fit a ``Scaler`` on the rows dated on or before ``until`` (see ``Scaler.fit``)."""
-    return Scaler.fit(frame, features, target, until)
 
 
 # --------------------------------------------------------------------------------------------

@@ -11,7 +11,6 @@ from helpers.windowing import (
     PreparedData,
     Scaler,
     Windows,
-    fit_scaler,
     make_windows,
     prepare_windows,
     validation_split,
@@ -256,8 +255,8 @@ def test_constant_training_period_is_refused_by_the_scaler(record):
 # ---------------------------------------------------------------------------------------------
 
 
-def test_fit_scaler_uses_rows_up_to_until_only(record):
-    scaler = fit_scaler(record, FEATURES, TARGET, until="1969-12-15")
+def test_scaler_fit_uses_rows_up_to_until_only(record):
+    scaler = Scaler.fit(record, FEATURES, TARGET, until="1969-12-15")
     assert scaler.fitted_until == pd.Timestamp("1969-12-01")  # last date actually used
     decade = record.loc[:"1969-12-01"]
     assert len(decade) == 120
