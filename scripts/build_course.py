@@ -63,7 +63,7 @@ def main() -> None:
     if args.in_place and args.saved_outputs:
         parser.error("--in-place executes the notebooks; --saved-outputs executes none")
 
-    every = sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"))
+    every = sorted(NOTEBOOKS.glob("[0-9][0-9]*_*.ipynb"))
     if not every:
         sys.exit("no notebooks found in notebooks/")
     chosen = {p.resolve() for p in args.only} or set(every)

@@ -52,7 +52,7 @@ def pages_to_check(site: Path) -> list[str]:
         When a notebook of notebooks/ has no page (in either edition) or there is no landing page.
     """
     pages = ["index.html"]
-    for notebook in sorted((REPO / "notebooks").glob("[0-9][0-9]_*.ipynb")):
+    for notebook in sorted((REPO / "notebooks").glob("[0-9][0-9]*_*.ipynb")):
         pages += [f"notebooks/{notebook.stem}.html", f"student/{notebook.stem}.html"]
     missing = [page for page in pages if not (site / page).is_file()]
     if missing:

@@ -12,6 +12,10 @@ A combination's environment is reused while its pins are unchanged (a stamp file
 The course's own stack is the environment running this script
 (`make compat` uses .venv). Environments are created
 up to three at a time (downloads dominate); the runs are one at a time (2 CPU cores).
+`--discard` deletes each environment once its row has run and keeps at most three on disk at
+once (each takes about 2 GB; CI uses it, so that the check needs about 6 GB, not 16 GB). A failed
+install is tried once more (a network hiccup), then reported with the end of its log and the
+free disk space.
 
 Exit status 1 if a route that should work failed (the recipe everywhere, also after the user's
 own failed lines, training after it, deep_shap on Keras 3, also on the models only it explains
@@ -115,18 +119,39 @@ def ensure_environment(name: str, python_version: str, pins: list[str] | None) -
         variable = "PYTHON" + python_version.replace(".", "")
         return None, 0.0, f"no Python {python_version} interpreter found (set {variable})"
     start = time.perf_counter()
-    shutil.rmtree(venv, ignore_errors=True)
     log = COMPAT / f"{name}.log"
+    for attempt in (1, 2):
+        shutil.rmtree(venv, ignore_errors=True)
+        if install(base, venv, pins, log):
+            stamp.write_text(wanted, encoding="utf-8")
+            return str(python), time.perf_counter() - start, None
+        print(f"compat: {name}: install attempt {attempt} failed", flush=True)
+    shutil.rmtree(venv, ignore_errors=True)  # a half-made environment only takes disk space
+    free_gb = shutil.disk_usage(COMPAT).free / 1e9
+    return None, time.perf_counter() - start, (
+        f"install failed ({free_gb:.1f} GB free on disk); the end of .compat/{log.name}: "
+        + " / ".join(log_tail(log)))
+
+
+def install(base: str, venv: Path, pins: list[str], log: Path) -> bool:
+    """Create `venv` with `base` and pip-install `pins` into it, writing pip's output to `log`."""
+    python = str(venv / "bin" / "python")
     with log.open("w", encoding="utf-8") as out:
         for command in ([base, "-m", "venv", str(venv)],
-                        [str(python), "-m", "pip", "install", "--quiet", "--upgrade", "pip"],
-                        [str(python), "-m", "pip", "install", "--quiet", *pins]):
+                        [python, "-m", "pip", "install", "--quiet", "--upgrade", "pip"],
+                        [python, "-m", "pip", "install", "--quiet", *pins]):
             done = subprocess.run(command, stdout=out, stderr=subprocess.STDOUT, env=ENVIRONMENT,
                                   timeout=1800)
             if done.returncode != 0:
-                return None, time.perf_counter() - start, f"install failed, see {log}"
-    stamp.write_text(wanted, encoding="utf-8")
-    return str(python), time.perf_counter() - start, None
+                return False
+    return True
+
+
+def log_tail(log: Path, lines: int = 4) -> list[str]:
+    """The last `lines` lines of a pip log that say something (pip's index warnings left out)."""
+    said = [line.strip() for line in log.read_text(encoding="utf-8", errors="replace").splitlines()
+            if line.strip() and not line.startswith("WARNING: Location")]
+    return said[-lines:] or ["(empty)"]
 
 
 def run(python: str, *arguments: str) -> dict:
@@ -232,53 +257,80 @@ def write_table(rows: list[dict]) -> None:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--only", nargs="*", help="names of combinations to run (default: all)")
+    parser.add_argument("--discard", action="store_true",
+                        help="delete each environment after its row (at most three on disk)")
     args = parser.parse_args()
     chosen = [c for c in COMBINATIONS if not args.only or c[0] in args.only]
     COMPAT.mkdir(exist_ok=True)
+    print(f"compat: {shutil.disk_usage(COMPAT).free / 1e9:.1f} GB free on disk", flush=True)
 
     start = time.perf_counter()
-    with ThreadPoolExecutor(max_workers=3) as pool:
-        environments = list(pool.map(lambda c: ensure_environment(c[0], c[1], c[2]), chosen))
-    for (name, *_), (_, seconds, _) in zip(chosen, environments, strict=True):
-        if seconds:
-            print(f"compat: created .compat/{name} in {seconds:.0f} s", flush=True)
-    print(f"compat: environments ready after {time.perf_counter() - start:.0f} s", flush=True)
+
+    def prepare(combination):
+        python, seconds, error = ensure_environment(*combination[:3])
+        if seconds and not error:
+            print(f"compat: created .compat/{combination[0]} in {seconds:.0f} s", flush=True)
+        return python, error
 
     rows, failed = [], False
-    for (name, _, _, why), (python, _, error) in zip(chosen, environments, strict=True):
-        row = {"error": error} if error else run(python)
-        row.update(name=name, why=why)
-        rows.append(row)
-        if "error" in row:
-            failed = True
-            print(f"compat: {name}: not run: {row['error']}", flush=True)
-            continue
-        row["session"] = run(python, "--session")
-        failed = failed or not session_works(row["session"])
-        print(f"compat: {name}: the user's session: {' / '.join(session_cells(row['session']))}",
-              flush=True)
-        keras3 = not row["keras"].startswith("2.")
-        for route in ("recipe", "deep_shap"):
-            result = row[route]
-            expected = route == "recipe" or keras3
-            if expected and not result.get("works"):
-                failed = True
-            status = "works" if result.get("works") else "FAILS"
-            status = "skipped" if result.get("skipped") else status
-            print(f"compat: {name}: {route} {status} {result.get('error', '')}", flush=True)
-        agreement = row.get("agreement")
-        if agreement:
-            failed = failed or not agreement["works"]
-            print(f"compat: {name}: deep_shap = recipe: {agreement_cell(agreement)}", flush=True)
-        harder = row.get("deep_shap_harder")
-        if harder:
-            failed = failed or not harder["works"]
-            print(f"compat: {name}: deep_shap, harder models: "
-                  f"{'works' if harder['works'] else 'FAILS ' + harder['error']}", flush=True)
+    with ThreadPoolExecutor(max_workers=3) as pool:
+        # with --discard, the next environment is started only when a row is done and its
+        # environment deleted, so never more than three are on disk
+        ahead = 3 if args.discard else len(chosen)
+        pending = [pool.submit(prepare, combination) for combination in chosen[:ahead]]
+        for index, (name, _, pins, why) in enumerate(chosen):
+            python, error = pending[index].result()
+            row = {"error": error} if error else run_row(python)
+            if args.discard:
+                if pins is not None:
+                    shutil.rmtree(COMPAT / name, ignore_errors=True)
+                if index + ahead < len(chosen):
+                    pending.append(pool.submit(prepare, chosen[index + ahead]))
+            row.update(name=name, why=why)
+            rows.append(row)
+            failed = report(row) or failed
     if not args.only:
         write_table(rows)
         print(f"compat: wrote {OUTPUT.relative_to(ROOT)} after {time.perf_counter() - start:.0f} s")
     return 1 if failed else 0
+
+
+def run_row(python: str) -> dict:
+    """One row: the recipe and deep_shap on the tiny models, then a user's session."""
+    row = run(python)
+    if "error" not in row:
+        row["session"] = run(python, "--session")
+    return row
+
+
+def report(row: dict) -> bool:
+    """Print one row's results; True if a route that should work failed."""
+    name = row["name"]
+    if "error" in row:
+        print(f"compat: {name}: not run: {row['error']}", flush=True)
+        return True
+    failed = not session_works(row["session"])
+    print(f"compat: {name}: the user's session: {' / '.join(session_cells(row['session']))}",
+          flush=True)
+    keras3 = not row["keras"].startswith("2.")
+    for route in ("recipe", "deep_shap"):
+        result = row[route]
+        expected = route == "recipe" or keras3
+        if expected and not result.get("works"):
+            failed = True
+        status = "works" if result.get("works") else "FAILS"
+        status = "skipped" if result.get("skipped") else status
+        print(f"compat: {name}: {route} {status} {result.get('error', '')}", flush=True)
+    agreement = row.get("agreement")
+    if agreement:
+        failed = failed or not agreement["works"]
+        print(f"compat: {name}: deep_shap = recipe: {agreement_cell(agreement)}", flush=True)
+    harder = row.get("deep_shap_harder")
+    if harder:
+        failed = failed or not harder["works"]
+        print(f"compat: {name}: deep_shap, harder models: "
+              f"{'works' if harder['works'] else 'FAILS ' + harder['error']}", flush=True)
+    return failed
 
 
 if __name__ == "__main__":

@@ -42,8 +42,9 @@ MINUTES_PER_EXERCISE = 10.0
 
 #: The sentence in each notebook's title cell (its numbers are what the test compares).
 STATED = re.compile(r"\*\*Time to learn:\*\*.*?(?=\n\n|\Z)", re.S)
-#: The README tables' cell for a notebook: "| [01 · ...](notebooks/01_....ipynb) | ... | 40 min |".
-README_ROW = re.compile(r"^(\| \[(\d\d) [^\n]*?\| )(\d+(?:[–-]\d+)? (?:min|分钟)[^|]*)(\|)", re.M)
+#: The README tables' cell for a notebook: "| [01 · ...](notebooks/01_....ipynb) | ... | 40 min |"
+#: (a notebook in parts is numbered 03, 03b, ...).
+README_ROW = re.compile(r"^(\| \[(\d\d[a-z]?) [^\n]*?\| )(\d+(?:[–-]\d+)? (?:min|分钟)[^|]*)(\|)", re.M)
 
 _DETAILS = re.compile(r"<details>.*?</details>", re.S)
 _WORD = re.compile(r"\w+")
@@ -154,7 +155,7 @@ def write(notebooks: list[Path]) -> None:
     estimates = {}
     for path in notebooks:
         core, total = estimate(path)
-        estimates[path.name[:2]] = (core, total)
+        estimates[path.name.split("_")[0]] = (core, total)
         text = path.read_text(encoding="utf-8")
         data = json.loads(text)
         title = data["cells"][0]
@@ -182,7 +183,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--write", action="store_true", help="write the estimates where stated")
     args = parser.parse_args()
-    notebooks = sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"))
+    notebooks = sorted(NOTEBOOKS.glob("[0-9][0-9]*_*.ipynb"))
     for path in notebooks:
         core, extra = measure(path)
         print(

@@ -56,3 +56,34 @@ def test_after_the_users_own_lines_fail_the_recipe_is_exact_and_training_works_e
 
 def test_readme_links_the_table():
     assert "(docs/compatibility.md)" in (paths.REPO_ROOT / "README.md").read_text(encoding="utf-8")
+
+
+def test_discard_keeps_at_most_three_environments_on_disk_and_deletes_each(tmp_path, monkeypatch):
+    compat = compat_script()
+    monkeypatch.setattr(compat, "COMPAT", tmp_path)
+    on_disk = []
+
+    def fake_environment(name, python_version, pins):
+        if pins is None:
+            return "python", 0.0, None
+        (tmp_path / name).mkdir()
+        on_disk.append(len([p for p in tmp_path.iterdir() if p.is_dir()]))
+        return "python", 1.0, None
+
+    monkeypatch.setattr(compat, "ensure_environment", fake_environment)
+    monkeypatch.setattr(compat, "run_row", lambda python: {"error": "not run in this test"})
+    names = [name for name, *_ in compat.COMBINATIONS]
+    monkeypatch.setattr("sys.argv", ["compat.py", "--discard", "--only", *names])
+    assert compat.main() == 1  # every row "failed": the fake run_row says not run
+    assert len(on_disk) == len(names) - 1  # every pinned combination was created
+    assert max(on_disk) <= 3
+    assert [p for p in tmp_path.iterdir() if p.is_dir()] == []
+
+
+def test_a_failed_install_is_reported_with_the_end_of_its_log(tmp_path):
+    log = tmp_path / "row.log"
+    log.write_text("WARNING: Location 'file:///x' is ignored\nCollecting shap\n"
+                   "ERROR: No matching distribution found for shap==9.9\n"
+                   "WARNING: Location 'file:///y' is ignored\n", encoding="utf-8")
+    assert compat_script().log_tail(log) == ["Collecting shap",
+                                             "ERROR: No matching distribution found for shap==9.9"]

@@ -16,7 +16,7 @@ from helpers import data, explore, plotting, windowing
 matplotlib.use("Agg")
 
 ROOT = Path(__file__).resolve().parents[1]
-NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]*_*.ipynb"))
 COMMON_ERRORS = ROOT / "docs" / "common-errors.md"
 SESSION_PLAN = ROOT / "docs" / "session-plan.md"
 DATA_README = ROOT / "data" / "README.md"

@@ -21,7 +21,7 @@ sys.path.insert(0, str(paths.REPO_ROOT / "scripts"))
 
 from coursesite import book, editions, outputs  # noqa: E402
 
-NOTEBOOKS = sorted((paths.REPO_ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+NOTEBOOKS = sorted((paths.REPO_ROOT / "notebooks").glob("[0-9][0-9]*_*.ipynb"))
 DOI = "https://doi.org/10.1016/0022-1694(70)90255-6"
 SOLUTION = "<details>\n<summary>Solution 1</summary>\n\n```python\nx = 1\n```\n</details>"
 
