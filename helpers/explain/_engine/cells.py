@@ -2,11 +2,12 @@
 
 Each cell is built from its settings (:class:`CellSettings`) and weight tensors
 (:class:`CellWeights`). ``project`` computes the input's contribution to the gate
-pre-activations for all steps at once; ``step`` does one step on pairs and returns the
-multipliers the backward step needs (a named tuple per cell); ``backward_step`` maps the
-gradient of the step's output (and of the carried state) to the gradient of the projected input
-and of the previous output. The time loop around them is in
-:mod:`helpers.explain._engine.recurrent`.
+pre-activations of one step; ``step`` does one step on the halves (a
+:class:`~helpers.explain._engine.rules.Pair` of the windows' rows and the background's rows)
+and returns the multipliers the backward step needs, one per (window, background) pair (a named
+tuple per cell); ``backward_step`` maps the gradient of the step's output (and of the carried
+state), one row per pair, to the gradient of the projected input and of the previous output.
+The time loop around them is in :mod:`helpers.explain._engine.recurrent`.
 """
 
 from __future__ import annotations
@@ -21,9 +22,14 @@ from helpers.explain._engine.rules import (
     DERIVATIVES,
     LINEAR,
     Activation,
+    Pair,
+    concat,
+    difference,
+    each_half,
     matmul,
     product,
     rescale_multiplier,
+    split,
     times,
 )
 
@@ -80,13 +86,21 @@ class Cell:
         self.units = settings.units
         self.weights = weights
 
-    def initial_state(self, n_pairs: tf.Tensor) -> tuple[tf.Tensor, ...]:
-        zeros = tf.zeros(tf.stack([2, n_pairs, self.units]))
+    def initial_state(self, inputs: Pair) -> tuple[Pair, ...]:
+        """Zeros for the output (and the carried states) of every row of ``inputs``."""
+        zeros = inputs.map(lambda half: tf.zeros([tf.shape(half)[0], self.units]))
         return (zeros,) * (1 + self.n_carries)
 
     def project(self, x: tf.Tensor) -> tf.Tensor:
-        """The input's part of every gate pre-activation, all steps at once."""
+        """The input's part of every gate pre-activation."""
         return matmul(x, self.weights.kernel)
+
+    def recurrent(
+        self, h: tf.Tensor, kernel: tf.Tensor, bias: tf.Tensor | None = None
+    ) -> tf.Tensor:
+        """The previous output's part of gate pre-activations: ``h @ kernel (+ bias)``."""
+        inner = matmul(h, kernel)
+        return inner if bias is None else inner + bias
 
     def input_gradient(self, d_projected: tf.Tensor) -> tf.Tensor:
         return matmul(d_projected, tf.transpose(self.weights.kernel))
@@ -110,22 +124,27 @@ class LSTMCell(Cell):
 
     def step(self, first, projected, state):
         h, c = state
-        z = projected + matmul(h, self.weights.recurrent_kernel)
-        if self.settings.use_bias:
-            z = z + self.weights.bias
+        z = each_half(self._pre_activation, projected, h)
         rec, act = self.settings.recurrent_activation, self.settings.activation
-        z_gate = dict(zip(LSTM_GATES, tf.split(z, len(LSTM_GATES), axis=-1), strict=True))
-        gate = {name: (act if name == "c" else rec).apply(z_gate[name]) for name in LSTM_GATES}
+        z_gate = dict(zip(LSTM_GATES, split(z, len(LSTM_GATES)), strict=True))
+        gate = {
+            name: z_gate[name].map((act if name == "c" else rec).apply) for name in LSTM_GATES
+        }
         fc, m_f, m_c = product(gate["f"], c, b_is_initial_state=first)
         ig, m_i, m_g = product(gate["i"], gate["c"])
-        c_new = fc + ig
+        c_new = each_half(tf.add, fc, ig)
         tanh_c, r_tc = act(c_new)
         h_new, m_o, m_tc = product(gate["o"], tanh_c)
         # the rescale rule for the four gate activations at once (one op per step, not four)
-        r_gates = self._gate_rescale(z, tf.concat([gate[name] for name in LSTM_GATES], axis=-1))
+        r_gates = self._gate_rescale(z, concat([gate[name] for name in LSTM_GATES]))
         by_gate = {"i": m_i, "f": m_f, "c": m_g, "o": m_o}
         gates = tf.concat([by_gate[name] for name in LSTM_GATES], axis=-1) * r_gates
         return (h_new, c_new), h_new, LSTMMultipliers(gates, times(m_tc, r_tc), m_c)
+
+    def _pre_activation(self, projected, h):
+        """``(x K + h U) + b`` of one half, added in Keras' order."""
+        z = projected + matmul(h, self.weights.recurrent_kernel)
+        return z + self.weights.bias if self.settings.use_bias else z
 
     def _gate_rescale(self, pre, out):
         """Rescale multipliers of the gates (the recurrent activation, the activation for c)."""
@@ -200,8 +219,9 @@ class GRUCell(Cell):
     def _mix(self, first, z, r_z, h, hh, r_hh):
         """h_new = z * h + (1 - z) * hh; multipliers of z's pre-activation, of hh, of h."""
         zh, m_z, m_h = product(z, h, b_is_initial_state=first)
-        z_bar_hh, m_zbar, m_hh = product(1.0 - z, hh)
-        return zh + z_bar_hh, times(m_z - m_zbar, r_z), times(m_hh, r_hh), m_h
+        z_bar_hh, m_zbar, m_hh = product(z.map(lambda half: 1.0 - half), hh)
+        h_new = each_half(tf.add, zh, z_bar_hh)
+        return h_new, times(m_z - m_zbar, r_z), times(m_hh, r_hh), m_h
 
     def step(self, first, projected, state):
         if self.settings.reset_after:
@@ -210,16 +230,15 @@ class GRUCell(Cell):
 
     def _step_reset_after(self, first, projected, state):
         (h,) = state
-        u, rec, act = self.units, self.settings.recurrent_activation, self.settings.activation
-        x_z, x_r, x_h = tf.split(projected, len(GRU_GATES), axis=-1)
-        inner = matmul(h, self.weights.recurrent_kernel)
+        rec, act = self.settings.recurrent_activation, self.settings.activation
+        x_z, x_r, x_h = split(projected, len(GRU_GATES))
         _, recurrent_bias = self._biases()
-        if recurrent_bias is not None:
-            inner = inner + recurrent_bias
-        z, r_z = rec(x_z + inner[..., :u])
-        r, r_r = rec(x_r + inner[..., u : 2 * u])
-        rh, m_r, m_inner_h = product(r, inner[..., 2 * u :], b_is_initial_state=first)
-        hh, r_hh = act(x_h + rh)
+        inner = h.map(lambda h: self.recurrent(h, self.weights.recurrent_kernel, recurrent_bias))
+        inner_z, inner_r, inner_h = split(inner, len(GRU_GATES))
+        z, r_z = rec(each_half(tf.add, x_z, inner_z))
+        r, r_r = rec(each_half(tf.add, x_r, inner_r))
+        rh, m_r, m_inner_h = product(r, inner_h, b_is_initial_state=first)
+        hh, r_hh = act(each_half(tf.add, x_h, rh))
         h_new, m_z, m_hh, m_h = self._mix(first, z, r_z, h, hh, r_hh)
         gates = tf.concat([m_z, times(times(m_hh, m_r), r_r), m_hh], axis=-1)
         return (h_new,), h_new, GRUResetAfterMultipliers(gates, m_inner_h, m_h)
@@ -227,13 +246,13 @@ class GRUCell(Cell):
     def _step_reset_before(self, first, projected, state):
         (h,) = state
         u, rec, act = self.units, self.settings.recurrent_activation, self.settings.activation
-        x_z, x_r, x_h = tf.split(projected, len(GRU_GATES), axis=-1)
+        x_z, x_r, x_h = split(projected, len(GRU_GATES))
         kernel = self.weights.recurrent_kernel
-        inner = matmul(h, kernel[:, : 2 * u])
-        z, r_z = rec(x_z + inner[..., :u])
-        r, r_r = rec(x_r + inner[..., u:])
+        inner_z, inner_r = split(h.map(lambda h: self.recurrent(h, kernel[:, : 2 * u])), 2)
+        z, r_z = rec(each_half(tf.add, x_z, inner_z))
+        r, r_r = rec(each_half(tf.add, x_r, inner_r))
         rh, m_r, m_h_reset = product(r, h, b_is_initial_state=first)
-        hh, r_hh = act(x_h + matmul(rh, kernel[:, 2 * u :]))
+        hh, r_hh = act(each_half(lambda x, rh: x + matmul(rh, kernel[:, 2 * u :]), x_h, rh))
         h_new, m_z, m_hh, m_h = self._mix(first, z, r_z, h, hh, r_hh)
         update_and_candidate = tf.concat([m_z, m_hh], -1)
         return (h_new,), h_new, GRUResetBeforeMultipliers(
@@ -278,9 +297,12 @@ class SimpleRNNCell(Cell):
 
     def step(self, first, projected, state):
         (h,) = state
-        h_new, r_h = self.settings.activation(projected + matmul(h, self.weights.recurrent_kernel))
-        if r_h is None:
-            r_h = tf.ones_like(h_new[1])
+        kernel = self.weights.recurrent_kernel
+        h_new, r_h = self.settings.activation(
+            each_half(lambda p, h: p + self.recurrent(h, kernel), projected, h)
+        )
+        if r_h is None:  # a linear activation: the multiplier is 1 for every pair
+            r_h = tf.ones_like(difference(h_new))
         return (h_new,), h_new, SimpleRNNMultipliers(r_h)
 
     def backward_step(self, saved, dh, carries):

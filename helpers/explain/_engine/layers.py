@@ -3,9 +3,10 @@
 A *block* is one layer of the chain, built inside the traced function from the layer's settings
 (a small frozen dataclass: what the computation depends on, besides the weights) and its weight
 tensors (inputs of the traced function, so that models of one architecture share one trace).
-``forward(pair) -> (pair, saved)`` computes both halves of its input pair (window and
-background) and the multipliers of its nonlinearities; ``backward(saved, grad) -> grad``
-multiplies the gradient back through them. Recurrent layers are in
+``forward(pair) -> (pair, saved)`` computes both halves of its input
+(:class:`~helpers.explain._engine.rules.Pair`: the windows' rows and the background's rows) and
+the multipliers of its nonlinearities, one per (window, background) pair; ``backward(saved,
+grad) -> grad`` multiplies the gradient (k, m, ...) back through them. Recurrent layers are in
 :mod:`helpers.explain._engine.recurrent`.
 
 Memory per (window, background) pair
@@ -23,17 +24,18 @@ from dataclasses import dataclass, field
 import keras
 import tensorflow as tf
 
-from helpers.explain._engine.rules import LINEAR, Activation, merge_halves, split_halves
+from helpers.explain._engine.rules import LINEAR, Activation, Pair, as_pairs, as_rows
 
-#: Floats an affine layer keeps per pair and output value: its pre-activation pair (2), its
-#: output pair (2), the rescale multiplier (1) and the gradient flowing back (1).
-AFFINE_FLOATS_PER_VALUE = 2 + 2 + 1 + 1
+#: Floats an affine layer keeps per pair and output value: the rescale multiplier (1), the two
+#: differences x - r of its input and output while the multiplier is computed (2) and the
+#: gradient flowing back (1). Its activations are kept per window, not per pair.
+AFFINE_FLOATS_PER_VALUE = 1 + 2 + 1
 
 
 class Block:
     """One layer of the chain: ``forward(pair) -> (pair, saved)``, ``backward(saved, g) -> g``."""
 
-    def forward(self, pair: tf.Tensor) -> tuple[tf.Tensor, object]:
+    def forward(self, pair: Pair) -> tuple[Pair, object]:
         raise NotImplementedError
 
     def backward(self, saved: object, grad: tf.Tensor) -> tf.Tensor:
@@ -62,18 +64,22 @@ class AffineActivation(Block):
         self.activation = activation
 
     def forward(self, pair):
-        pre = split_halves(self.affine(merge_halves(pair)))
-        out, multiplier = self.activation(pre)
-        return out, (tf.zeros_like(pair[1]), multiplier)
+        out, multiplier = self.activation(pair.map(self.affine))
+        return out, (pair.x, multiplier)
 
     def backward(self, saved, grad):
-        zeros, multiplier = saved
+        """The affine map's transpose, applied to the gradient of every pair (one per row)."""
+        window_input, multiplier = saved  # the windows' input: its shape per row
         if multiplier is not None:
             grad = grad * multiplier
+        n_windows, n_background = tf.shape(grad)[0], tf.shape(grad)[1]
+        rows = as_rows(grad)
+        zeros = tf.zeros([tf.shape(rows)[0], *window_input.shape[1:]])
         with tf.GradientTape() as tape:
             tape.watch(zeros)
             out = self.affine(zeros)
-        return tape.gradient(out, zeros, output_gradients=grad)
+        rows = tape.gradient(out, zeros, output_gradients=rows)
+        return as_pairs(rows, n_windows, n_background)
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,9 @@
 """Recurrent layers of the engine: the time loop forward and backward, and Bidirectional.
 
 The loop is a ``tf.while_loop``, so the traced graph and its tracing time do not grow with the
-window length; each step's multipliers are stored in ``TensorArray``s for the backward loop.
+window length. The forward loop runs on the windows' rows and the background's rows; each
+step's multipliers (one per pair) are stored in ``TensorArray``s, one row per pair, for the
+backward loop, which runs on the pairs.
 The cells themselves are in :mod:`helpers.explain._engine.cells`.
 """
 
@@ -14,14 +16,15 @@ import tensorflow as tf
 
 from helpers.explain._engine.cells import CELLS, CellSettings, CellWeights
 from helpers.explain._engine.layers import Block
-from helpers.explain._engine.rules import product
+from helpers.explain._engine.rules import Pair, as_pairs, as_rows, each_half, product
 
-#: Floats a recurrent layer keeps per pair, time step and input value: its time-major input pair
-#: (2), and the input gradient of each step, collected (1), stacked (1) and transposed (1).
-FLOATS_PER_INPUT = 2 + 1 + 1 + 1
-#: Floats per pair, time step and unit besides the cell's multipliers: the output pair (2) and
-#: its gradient (1) where the layer returns sequences (the states are not kept per step).
-FLOATS_PER_OUTPUT = 2 + 1
+#: Floats a recurrent layer keeps per pair, time step and input value: the input gradient of
+#: each step, collected (1), stacked (1) and transposed (1).
+FLOATS_PER_INPUT = 1 + 1 + 1
+#: Floats per pair, time step and unit besides the cell's multipliers: the output's gradient,
+#: as it comes (1) and time-major (1), where the layer returns sequences (its outputs are kept
+#: per window, not per pair).
+FLOATS_PER_OUTPUT = 1 + 1
 
 
 @dataclass(frozen=True)
@@ -59,44 +62,52 @@ class Recurrent(Block):
         :meth:`RecurrentSettings.floats_per_pair` counts, so chunks can hold more pairs.
         """
         cell = self.cell
-        inputs = tf.transpose(pair, [2, 0, 1, 3])  # (T, 2, B, F)
+        inputs = pair.map(lambda half: tf.transpose(half, [1, 0, 2]))  # (T, rows, F)
         if self.go_backwards:
-            inputs = tf.reverse(inputs, [0])
-        n_steps = pair.shape[2]
+            inputs = inputs.map(lambda half: tf.reverse(half, [0]))
+        n_steps = pair.x.shape[1]
 
         def body(t, state, outputs, saved):
-            projected = cell.project(inputs[t])
+            projected = inputs.map(lambda half: cell.project(half[t]))
             state, h, multipliers = cell.step(tf.equal(t, 0), projected, state)
-            outputs = outputs.write(t, h) if self.return_sequences else h
-            saved = tuple(array.write(t, m) for array, m in zip(saved, multipliers, strict=True))
+            if self.return_sequences:
+                outputs = each_half(lambda array, h: array.write(t, h), outputs, h)
+            else:
+                outputs = h
+            saved = tuple(
+                array.write(t, as_rows(m)) for array, m in zip(saved, multipliers, strict=True)
+            )
             return t + 1, state, outputs, saved
 
-        state = cell.initial_state(tf.shape(pair)[1])
+        state = cell.initial_state(pair)
         n_saved = len(cell.multipliers._fields)
         saved = tuple(tf.TensorArray(tf.float32, size=n_steps) for _ in range(n_saved))
-        outputs = tf.TensorArray(tf.float32, size=n_steps) if self.return_sequences else state[0]
+        outputs = state[0]
+        if self.return_sequences:
+            outputs = outputs.map(lambda _: tf.TensorArray(tf.float32, size=n_steps))
         _, _, outputs, saved = tf.while_loop(
             lambda t, *_: t < n_steps, body, (tf.constant(0), state, outputs, saved)
         )
         if self.return_sequences:
-            outputs = tf.transpose(outputs.stack(), [1, 2, 0, 3])  # (2, B, T, u)
-        return outputs, (saved, n_steps, tf.shape(pair[1]))
+            outputs = outputs.map(lambda array: tf.transpose(array.stack(), [1, 0, 2]))
+        return outputs, (saved, n_steps, pair.x.shape[-1])
 
     def backward(self, saved, grad):
         """The gradient of the input, step by step back through the kept multipliers."""
         cell = self.cell
-        multipliers, n_steps, input_shape = saved
+        multipliers, n_steps, n_inputs = saved
+        n_windows, n_background = tf.shape(grad)[0], tf.shape(grad)[1]
         if self.return_sequences:
-            grad_steps = tf.transpose(grad, [1, 0, 2])  # (T, B, u), processing order
+            grad_steps = tf.transpose(as_rows(grad), [1, 0, 2])  # (T, pairs, u), processing order
             dh = tf.zeros_like(grad_steps[0])
         else:
-            grad_steps, dh = None, grad
+            grad_steps, dh = None, as_rows(grad)
         carries = (tf.zeros_like(dh),) * cell.n_carries
 
         def body(t, dh, carries, d_inputs):
             if grad_steps is not None:
                 dh = dh + grad_steps[t]
-            step_multipliers = cell.multipliers._make(m.read(t) for m in multipliers)
+            step_multipliers = cell.multipliers._make(array.read(t) for array in multipliers)
             d_projected, dh, carries = cell.backward_step(step_multipliers, dh, carries)
             return t - 1, dh, carries, d_inputs.write(t, cell.input_gradient(d_projected))
 
@@ -104,10 +115,11 @@ class Recurrent(Block):
         _, _, _, d_inputs = tf.while_loop(
             lambda t, *_: t >= 0, body, (tf.constant(n_steps - 1), dh, carries, d_inputs)
         )
-        d_inputs = d_inputs.stack()  # (T, B, F)
+        d_inputs = d_inputs.stack()  # (T, pairs, F)
         if self.go_backwards:
             d_inputs = tf.reverse(d_inputs, [0])
-        return tf.reshape(tf.transpose(d_inputs, [1, 0, 2]), input_shape)
+        d_inputs.set_shape([n_steps, None, n_inputs])  # the static shape that as_pairs keeps
+        return as_pairs(tf.transpose(d_inputs, [1, 0, 2]), n_windows, n_background)
 
 
 @dataclass(frozen=True)
@@ -151,21 +163,21 @@ class Bidirectional(Block):
         self.merge_mode = settings.merge_mode
         self.return_sequences = settings.return_sequences
 
-    def forward(self, pair):
+    def forward(self, pair: Pair):
         y, saved_forward = self.forward_layer.forward(pair)
         y_rev, saved_backward = self.backward_layer.forward(pair)
         if self.return_sequences:
-            y_rev = tf.reverse(y_rev, [2])
+            y_rev = y_rev.map(lambda half: tf.reverse(half, [1]))  # (rows, T, u)
         m_y = m_rev = None
         if self.merge_mode == "concat":
-            out = tf.concat([y, y_rev], axis=-1)
+            out = each_half(lambda a, b: tf.concat([a, b], axis=-1), y, y_rev)
         elif self.merge_mode == "sum":
-            out = y + y_rev
+            out = each_half(tf.add, y, y_rev)
         elif self.merge_mode == "ave":
-            out = (y + y_rev) / 2
+            out = each_half(lambda a, b: (a + b) / 2, y, y_rev)
         else:  # "mul"
             out, m_y, m_rev = product(y, y_rev)
-        return out, BidirectionalMerge(saved_forward, saved_backward, m_y, m_rev, y.shape[-1])
+        return out, BidirectionalMerge(saved_forward, saved_backward, m_y, m_rev, y.x.shape[-1])
 
     def backward(self, saved: BidirectionalMerge, grad):
         if self.merge_mode == "concat":
@@ -177,7 +189,7 @@ class Bidirectional(Block):
         else:
             g_y, g_rev = grad * saved.m_forward, grad * saved.m_backward
         if self.return_sequences:
-            g_rev = tf.reverse(g_rev, [1])
+            g_rev = tf.reverse(g_rev, [2])  # (k, m, T, u)
         return self.forward_layer.backward(saved.saved_forward, g_y) + (
             self.backward_layer.backward(saved.saved_backward, g_rev)
         )

@@ -32,12 +32,21 @@ by ``(x - r)``. Every rule above gives both halves the same multiplier, except t
 rule's fallback, where each half gets the derivative at its own point; so the gradient shap
 uses is the chain of multipliers with ``f'(r)`` in the fallback. That single stream is all
 this engine propagates backwards.
+
+Halves on rows, multipliers on pairs
+------------------------------------
+The forward pass of a window does not depend on the background window it is paired with, nor
+the other way round. So a :class:`Pair` holds the activations of the k windows explained (its
+x-half, ``k`` rows) and of the m background windows (its r-half, ``m`` rows): the forward pass
+runs on ``k + m`` rows, not on ``2 k m``. Only the multipliers need both halves; they have one
+value per (window, background) pair, shape ``(k, m, ...)``, as has the gradient.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import keras
 import tensorflow as tf
@@ -51,6 +60,59 @@ PRODUCT_THRESHOLD = 1e-7
 
 SELU_ALPHA = 1.6732632423543772
 SELU_SCALE = 1.0507009873554805
+
+
+class Pair(NamedTuple):
+    """One activation of the explained windows (x-half) and of the background windows (r-half).
+
+    ``x`` has shape (k, ...) and ``r`` (m, ...): pair (i, j), window i with background window j,
+    has the halves ``x[i]`` and ``r[j]``.
+    """
+
+    x: tf.Tensor
+    r: tf.Tensor
+
+    def map(self, function: Callable[[tf.Tensor], tf.Tensor]) -> Pair:
+        """``function`` applied to each half."""
+        return Pair(function(self.x), function(self.r))
+
+
+def each_half(function: Callable[..., tf.Tensor], *pairs: Pair) -> Pair:
+    """``function`` of the pairs' x-halves, and of their r-halves: ``Pair(f(a.x, b.x), ...)``."""
+    return Pair(function(*(pair.x for pair in pairs)), function(*(pair.r for pair in pairs)))
+
+
+def split(pair: Pair, n: int) -> list[Pair]:
+    """Both halves split into ``n`` equal parts along the last axis (e.g. a cell's gates)."""
+    return [Pair(x, r) for x, r in zip(tf.split(pair.x, n, -1), tf.split(pair.r, n, -1),
+                                       strict=True)]
+
+
+def concat(pairs: list[Pair]) -> Pair:
+    """Pairs side by side along the last axis."""
+    return each_half(lambda *halves: tf.concat(halves, axis=-1), *pairs)
+
+
+def broadcast(pair: Pair) -> tuple[tf.Tensor, tf.Tensor]:
+    """The halves as (k, 1, ...) and (1, m, ...): combined, they give one value per pair."""
+    return tf.expand_dims(pair.x, 1), tf.expand_dims(pair.r, 0)
+
+
+def difference(pair: Pair) -> tf.Tensor:
+    """``x - r`` for every (window, background) pair: shape (k, m, ...)."""
+    x, r = broadcast(pair)
+    return x - r
+
+
+def as_rows(per_pair: tf.Tensor) -> tf.Tensor:
+    """(k, m, ...) -> (k m, ...): one row per pair, for a matrix product."""
+    return tf.reshape(per_pair, [-1, *per_pair.shape[2:]])
+
+
+def as_pairs(rows: tf.Tensor, k: tf.Tensor, m: tf.Tensor) -> tf.Tensor:
+    """(k m, ...) -> (k, m, ...), the inverse of :func:`as_rows`."""
+    return tf.reshape(rows, [k, m, *rows.shape[1:]])
+
 
 #: Derivative f'(r) from the input r and the output f(r), for shap's fallback (|x - r| < 1e-6).
 DERIVATIVES: dict[str, Callable[[tf.Tensor, tf.Tensor], tf.Tensor]] = {
@@ -81,11 +143,11 @@ class Activation:
         """Only ``f(pre)``."""
         return pre if self.is_linear else keras.activations.get(self.name)(pre)
 
-    def __call__(self, pre: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor | None]:
+    def __call__(self, pre: Pair) -> tuple[Pair, tf.Tensor | None]:
         """Return ``(f(pre), multiplier)``; the multiplier is None for the identity."""
         if self.is_linear:
             return pre, None
-        out = self.apply(pre)
+        out = pre.map(self.apply)
         return out, rescale_multiplier(pre, out, DERIVATIVES[self.name])
 
 
@@ -111,36 +173,38 @@ def activation(function: Callable, layer: keras.layers.Layer, role: str) -> Acti
 
 
 def rescale_multiplier(
-    pre: tf.Tensor, out: tf.Tensor, derivative: Callable[[tf.Tensor, tf.Tensor], tf.Tensor]
+    pre: Pair, out: Pair, derivative: Callable[[tf.Tensor, tf.Tensor], tf.Tensor]
 ) -> tf.Tensor:
     """DeepLIFT's rescale rule for ``out = f(pre)``, as shap's ``nonlinearity_1d_handler``.
 
     Parameters
     ----------
-    pre, out : tf.Tensor of shape (2, B, ...)
-        Input and output pairs of the nonlinearity.
+    pre, out : Pair
+        Input and output of the nonlinearity.
     derivative : callable
         ``f'`` from (input, output), used where ``|x - r| < 1e-6`` (at the r-half's point).
 
     Returns
     -------
-    tf.Tensor of shape (B, ...)
-        The multiplier of the background-half gradient.
+    tf.Tensor of shape (k, m, ...)
+        The multiplier of the background-half gradient, per pair.
     """
-    delta = pre[0] - pre[1]
-    ratio = (out[0] - out[1]) / delta
-    return tf.where(tf.abs(delta) < RESCALE_THRESHOLD, derivative(pre[1], out[1]), ratio)
+    pre_x, pre_r = broadcast(pre)
+    out_x, out_r = broadcast(out)
+    delta = pre_x - pre_r
+    ratio = (out_x - out_r) / delta
+    return tf.where(tf.abs(delta) < RESCALE_THRESHOLD, derivative(pre_r, out_r), ratio)
 
 
 def product(
-    a: tf.Tensor, b: tf.Tensor, b_is_initial_state: tf.Tensor | None = None
-) -> tuple[tf.Tensor, tf.Tensor, tf.Tensor]:
+    a: Pair, b: Pair, b_is_initial_state: tf.Tensor | None = None
+) -> tuple[Pair, tf.Tensor, tf.Tensor]:
     """``a * b`` on pairs with shap's two-input Shapley rule (``nonlinearity_2d_handler``).
 
     Parameters
     ----------
-    a, b : tf.Tensor of shape (2, B, ...)
-        The factors (pairs).
+    a, b : Pair
+        The factors.
     b_is_initial_state : scalar bool tf.Tensor, optional
         True when ``b`` is (computed only from) a recurrent layer's initial state: it then does
         not vary, the product is linear in ``a`` (shap's ``linearity_1d``), and ``a``'s
@@ -148,22 +212,23 @@ def product(
 
     Returns
     -------
-    (tf.Tensor, tf.Tensor, tf.Tensor)
-        The product pair (2, B, ...) and the multipliers of ``a`` and ``b`` (B, ...).
+    (Pair, tf.Tensor, tf.Tensor)
+        The product and the multipliers of ``a`` and ``b`` per pair, (k, m, ...).
     """
-    out11, out00 = a[0] * b[0], a[1] * b[1]
-    out10, out01 = a[0] * b[1], a[1] * b[0]
-    delta_a, delta_b = a[0] - a[1], b[0] - b[1]
-    zeros = tf.zeros_like(out00)
+    out = each_half(tf.multiply, a, b)
+    out11, out00 = broadcast(out)
+    (a_x, a_r), (b_x, b_r) = broadcast(a), broadcast(b)
+    out10, out01 = a_x * b_r, a_r * b_x
+    delta_a, delta_b = a_x - a_r, b_x - b_r
     m_a = tf.where(
-        tf.abs(delta_a) < PRODUCT_THRESHOLD, zeros, 0.5 * (out11 - out01 + out10 - out00) / delta_a
+        tf.abs(delta_a) < PRODUCT_THRESHOLD, 0.0, 0.5 * (out11 - out01 + out10 - out00) / delta_a
     )
     m_b = tf.where(
-        tf.abs(delta_b) < PRODUCT_THRESHOLD, zeros, 0.5 * (out11 - out10 + out01 - out00) / delta_b
+        tf.abs(delta_b) < PRODUCT_THRESHOLD, 0.0, 0.5 * (out11 - out10 + out01 - out00) / delta_b
     )
     if b_is_initial_state is not None:
-        m_a = tf.where(b_is_initial_state, b[1], m_a)
-    return tf.stack([out11, out00]), m_a, m_b
+        m_a = tf.where(b_is_initial_state, b_r, m_a)
+    return out, m_a, m_b
 
 
 def times(a: tf.Tensor, b: tf.Tensor | None) -> tf.Tensor:
@@ -177,12 +242,3 @@ def matmul(x: tf.Tensor, w: tf.Tensor) -> tf.Tensor:
     out = tf.matmul(rows, w)
     return tf.reshape(out, tf.concat([tf.shape(x)[:-1], [w.shape[-1]]], axis=0))
 
-
-def merge_halves(pair: tf.Tensor) -> tf.Tensor:
-    """(2, B, ...) -> (2B, ...): both halves as one batch, for a Keras op."""
-    return tf.reshape(pair, tf.concat([[-1], tf.shape(pair)[2:]], axis=0))
-
-
-def split_halves(batch: tf.Tensor) -> tf.Tensor:
-    """(2B, ...) -> (2, B, ...)."""
-    return tf.reshape(batch, tf.concat([[2, -1], tf.shape(batch)[1:]], axis=0))

@@ -19,11 +19,13 @@ from numpy.typing import ArrayLike
 
 from helpers.config import COURSE
 from helpers.explain._engine.reading import LayerPlan, input_window_shape, model_plan
+from helpers.explain._engine.rules import Pair, difference
 from helpers.explain.errors import EngineAdditivityError, EngineUnsupportedError
 from helpers.explain.prediction import traced_predict
 
-#: Floats kept per pair and input value: the x-half and r-half (2) and their stacked pair (2).
-INPUT_FLOATS_PER_VALUE = 2 + 2
+#: Floats kept per pair and input value: the input's gradient (1), the difference x - r (1) and
+#: their product (1).
+INPUT_FLOATS_PER_VALUE = 1 + 1 + 1
 #: Bytes of one float32.
 FLOAT32_BYTES = 4
 #: Most (window, background) pairs per chunk, whatever the budget: smaller chunks stay in the
@@ -46,18 +48,15 @@ def _trace(plan: Sequence[LayerPlan], window_shape: tuple[int, int]) -> Callable
             layer.block(weights[end - count : end])
             for layer, count, end in zip(settings, counts, ends, strict=True)
         ]
-        k, m = tf.shape(windows)[0], tf.shape(background)[0]
-        x_half = tf.repeat(windows, m, axis=0)  # pair p = (window p // m, background p % m)
-        r_half = tf.tile(background, [k, 1, 1])
-        pair = tf.stack([x_half, r_half])
+        pair = Pair(windows, background)  # pair (i, j): window i with background window j
         saved = []
         for block in blocks:
             pair, block_saved = block.forward(pair)
             saved.append(block_saved)
-        grad = tf.ones_like(pair[1])  # shap seeds the gradient of the output with ones
+        grad = tf.ones_like(difference(pair))  # shap seeds the gradient of the output with ones
         for block, block_saved in zip(reversed(blocks), reversed(saved), strict=True):
             grad = block.backward(block_saved, grad)
-        contributions = tf.reshape(grad * (x_half - r_half), [k, m, *window_shape])
+        contributions = grad * difference(Pair(windows, background))  # (k, m, T, F)
         return tf.reduce_mean(contributions, axis=1)
 
     return explain_chunk
