@@ -6,11 +6,13 @@ import warnings
 import keras
 import numpy as np
 import pytest
+import tensorflow as tf
 
 from helpers import explain
 from helpers.explain._engine import shap_values as engine_shap_values
 from helpers.explain._engine import supports as engine_supports
 from helpers.explain._engine import windows_per_chunk
+from helpers.explain._engine.rules import DERIVATIVES, Pair, product, rescale_multiplier
 from helpers.explain.errors import EngineAdditivityError, EngineUnsupportedError
 
 WINDOW, N_FEATURES = 8, 5
@@ -134,6 +136,34 @@ def test_functional_chain_model():
     model = _functional_chain()
     assert engine_supports(model) is None
     _assert_engine_equals_shap(model, *_data(seed=4))
+
+
+def test_rules_give_multiplier_i_j_to_window_i_and_background_window_j():
+    """The rules on a Pair of k window rows and m background rows equal shap's formulas
+    evaluated pair by pair (window i, background window j), thresholds included."""
+    rng = np.random.default_rng(7)
+    x, r = rng.normal(size=(2, 3, 4)), rng.normal(size=(2, 5, 4))
+    r[:, 1, 0] = x[:, 2, 0]  # pair (2, 1), unit 0: equal halves, below both thresholds
+    a = Pair(tf.constant(x[0], tf.float32), tf.constant(r[0], tf.float32))
+    b = Pair(tf.constant(x[1], tf.float32), tf.constant(r[1], tf.float32))
+    out, m_a, m_b = product(a, b)
+    tanh = a.map(tf.tanh)
+    m_tanh = rescale_multiplier(a, tanh, DERIVATIVES["tanh"]).numpy()
+    assert m_a.shape == m_b.shape == m_tanh.shape == (3, 5, 4)
+    np.testing.assert_allclose(out.x, x[0] * x[1], rtol=1e-6)
+    np.testing.assert_allclose(out.r, r[0] * r[1], rtol=1e-6)
+    for i in range(3):
+        for j in range(5):
+            (a_x, b_x), (a_r, b_r) = x[:, i], r[:, j]
+            shap_a = 0.5 * ((a_x * b_x - a_r * b_x) + (a_x * b_r - a_r * b_r)) / (a_x - a_r)
+            shap_b = 0.5 * ((a_x * b_x - a_x * b_r) + (a_r * b_x - a_r * b_r)) / (b_x - b_r)
+            rescale = (np.tanh(a_x) - np.tanh(a_r)) / (a_x - a_r)
+            if (i, j) == (2, 1):
+                shap_a[0] = shap_b[0] = 0.0
+                rescale[0] = 1 - np.tanh(a_r[0]) ** 2
+            np.testing.assert_allclose(m_a[i, j], shap_a, rtol=1e-4, atol=1e-6)
+            np.testing.assert_allclose(m_b[i, j], shap_b, rtol=1e-4, atol=1e-6)
+            np.testing.assert_allclose(m_tanh[i, j], rescale, rtol=1e-4, atol=1e-6)
 
 
 def test_small_chunks_give_the_same_values():

@@ -12,10 +12,13 @@ which is its only user: the package is private, its modules import each other by
 
 Pairs and chunks
 ----------------
-Every activation is a *pair*: a tensor of shape ``(2, B, ...)`` whose ``[0]`` is the x-half and
-``[1]`` the r-half, for ``B`` (window, background) pairs. Each layer's forward pass computes
-both halves and, for its nonlinearities and products, the multipliers (shape ``(B, ...)``).
-The backward pass multiplies the output's seed (ones) back through the stored multipliers.
+Every activation is a :class:`~helpers.explain._engine.rules.Pair`: its x-half holds the ``k``
+windows of a chunk (``k`` rows), its r-half the ``m`` background windows (``m`` rows). A
+window's forward pass does not depend on the background window it is paired with, so each
+layer's forward pass runs on these ``k + m`` rows; only the multipliers of its nonlinearities
+and products need both halves, and have one value per (window, background) pair, shape
+``(k, m, ...)``. The backward pass multiplies the output's seed (ones, one per pair) back
+through the stored multipliers.
 
 The modules, from the bottom up
 -------------------------------
