@@ -463,3 +463,57 @@ def plot_dependence_by_group(
     if title:
         ax.set_title(title)
     return ax
+
+
+def plot_share_heatmaps(
+    tables: Mapping[str, pd.DataFrame],
+    per: str = "table",
+    xlabel: str | None = None,
+    ylabel: str | None = None,
+    stacked: bool = False,
+) -> np.ndarray:
+    """Tables in different units as shares of their totals, side by side on one colour scale.
+
+    Use it to compare patterns, not sizes: SHAP (mm/month) next to a true sensitivity (ΔQ for a
+    nudge). ``per="table"`` divides each table by its total (all its cells add up to 1);
+    ``per="row"`` divides each row by the row's total (each row adds up to 1).
+
+    Parameters
+    ----------
+    tables : dict
+        Title -> table of values >= 0.
+    per : {"table", "row"}
+    xlabel, ylabel : str, optional
+    stacked : bool
+        One table above the other (heights in proportion to their rows), not side by side.
+
+    Returns
+    -------
+    numpy.ndarray of matplotlib.axes.Axes
+        One per table; each heatmap's cells show the shares.
+    """
+    if per not in ("table", "row"):
+        raise ValueError(f"per must be 'table' or 'row', got {per!r}")
+    shares = {}
+    for title, table in tables.items():
+        totals = table.sum(axis=1) if per == "row" else pd.Series([table.to_numpy().sum()])
+        if (table.to_numpy() < 0).any() or not (totals > 0).all():
+            raise ValueError(f"{title!r}: shares need values >= 0 and a positive total per {per}")
+        shares[title] = table.div(totals, axis=0) if per == "row" else table / totals.iloc[0]
+    common = max(float(table.to_numpy().max()) for table in shares.values())
+    label = "share of the row's total" if per == "row" else "share of the table's total"
+    if stacked:
+        rows = [len(table) + 1.5 for table in shares.values()]
+        layout = {"nrows": len(shares), "figsize": (10, 0.45 * sum(rows) + 1),
+                  "gridspec_kw": {"height_ratios": rows}}
+    else:
+        layout = {"ncols": len(shares), "figsize": (6.5 * len(shares) + 1, 4.4)}
+    fig, axes = plt.subplots(**layout)
+    axes = np.atleast_1d(axes)
+    for ax, (title, table) in zip(axes, shares.items(), strict=True):
+        plot_heatmap(table, title, fmt=".2f", ax=ax, vmax=common, colorbar_label=label)
+        ax.set_xlabel(xlabel or "")
+        ax.set_ylabel(ylabel or "")
+        ax.tick_params(axis="y", rotation=0)
+    fig.tight_layout()
+    return axes

@@ -137,3 +137,39 @@ def test_without_a_cjk_font_plotting_says_once_what_to_install(monkeypatch):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         plotting.plot_importance(CHINESE, "各变量的重要性", "mm")  # said once is enough
+
+
+def _annotated(ax):
+    return np.array([float(text.get_text()) for text in ax.texts])
+
+
+def test_plot_share_heatmaps_shows_shares_on_one_colour_scale():
+    small = pd.DataFrame([[1.0, 3.0], [0.0, 4.0]])  # total 8
+    large = pd.DataFrame([[10.0, 10.0], [20.0, 60.0]])  # total 100
+    axes = plotting.plot_share_heatmaps({"small": small, "large": large})
+    np.testing.assert_allclose(_annotated(axes[0]), [0.12, 0.38, 0.0, 0.5], atol=0.006)
+    np.testing.assert_allclose(_annotated(axes[1]), [0.1, 0.1, 0.2, 0.6], atol=0.006)
+    limits = [ax.collections[0].get_clim() for ax in axes]
+    assert limits[0] == limits[1] == (0.0, 0.6)  # the largest share of either table
+    assert axes[0].collections[0].colorbar.ax.get_ylabel() == "share of the table's total"
+
+
+def test_plot_share_heatmaps_per_row_and_stacked():
+    table = pd.DataFrame([[1.0, 1.0], [1.0, 3.0]], index=["x", "y"])
+    axes = plotting.plot_share_heatmaps({"rows": table}, per="row", ylabel="month", stacked=True)
+    np.testing.assert_allclose(_annotated(axes[0]), [0.5, 0.5, 0.25, 0.75])
+    assert axes[0].get_ylabel() == "month"
+    assert axes[0].collections[0].colorbar.ax.get_ylabel() == "share of the row's total"
+
+
+@pytest.mark.parametrize(
+    ("table", "per", "message"),
+    [
+        (pd.DataFrame([[1.0, -1.0]]), "table", "values >= 0"),
+        (pd.DataFrame([[1.0, 1.0], [0.0, 0.0]]), "row", "positive total per row"),
+        (pd.DataFrame([[1.0]]), "column", "per must be 'table' or 'row'"),
+    ],
+)
+def test_plot_share_heatmaps_refuses_what_has_no_shares(table, per, message):
+    with pytest.raises(ValueError, match=message):
+        plotting.plot_share_heatmaps({"t": table}, per=per)
