@@ -213,7 +213,7 @@ def number(text):
 def test_data_readme_anomaly_correlations_are_the_notebooks_standardised_ones():
     record = data.load_catchment()
     corr = explore.monthly_anomalies(record[data.FEATURES]).corr()
-    for name, with_precip, with_tmean in readme_table("notebooks 01 and 04 compute them"):
+    for name, with_precip, with_tmean in readme_table("notebooks 01 and 04c compute them"):
         variables = [v.strip("` ") for v in name.split("/")]
         for variable, p, t in zip(
             variables, with_precip.split("/"), with_tmean.split("/"), strict=True
