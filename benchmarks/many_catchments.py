@@ -120,9 +120,11 @@ def on_one_worker(function, *arguments):
 def serial(jobs: dict) -> dict:
     """Rate of the same tasks in this process."""
     warm(next(iter(jobs.values())))
+    cpu = time.process_time()
     with tempfile.TemporaryDirectory() as folder:
         outcome = parallel.run_serial(regional.explain_catchment, jobs, folder, progress=False)
-    return {"seconds": outcome.seconds, "memory": [peak_memory_mb()], "results": outcome.results}
+    return {"seconds": outcome.seconds, "memory": [peak_memory_mb()], "results": outcome.results,
+            "cores": (time.process_time() - cpu) / outcome.seconds}
 
 
 def daily_pair_cost(model_path: str) -> float:
@@ -159,7 +161,9 @@ def main() -> None:
         memory = ", ".join(f"{m:.0f}" for m in run["memory"])
         print(f"| {name} | {run['seconds']:.1f} | {60 * n / run['seconds']:.1f} | "
               f"{over_serial:.2f}x | {over_one} | {memory} |")
-    print(f"\ncluster start-up (not in the times): {runs['2 workers']['startup']:.1f} s; "
+    print(f"\nserial: {runs['serial']['cores']:.2f} cores busy on average (CPU time / wall time "
+          f"of this process: TensorFlow's own threads)")
+    print(f"cluster start-up (not in the times): {runs['2 workers']['startup']:.1f} s; "
           f"largest difference from the serial values: {gap:.1e}")
     efficiency = runs["1 worker"]["seconds"] / runs["2 workers"]["seconds"] / 2
     pairs = CAMELS["basins"] * CAMELS["test_days"] * CAMELS["background"]
