@@ -9,13 +9,18 @@ Every route is warmed first (TensorFlow imported, the model loaded and traced on
 process), so the rates compare the explaining itself; the cluster's start-up is reported apart.
 Peak memory is the largest resident set of each process (``VmHWM`` on Linux).
 
-Then the cost of one (window, background) pair at 365 daily steps, measured serially, gives an
-estimate for CAMELS-US on N workers (671 basins, a 10-year test period of daily 365-step
-windows, 100 background windows)::
+The serial route runs in this process, where TensorFlow's own thread pool uses every core; each
+Dask worker runs TensorFlow on one thread (``helpers.parallel``), so that workers do not compete
+for cores. Speed-ups are given against both: against the serial process (what a learner gains on
+this machine) and against one worker (how Dask scales as workers are added).
+
+Then the cost of one (window, background) pair at 365 daily steps, measured on one worker
+(one thread), gives an estimate for CAMELS-US on N single-threaded workers (671 basins, a
+10-year test period of daily 365-step windows, 100 background windows)::
 
     hours = 671 * 3652 * 100 * cost_per_pair_365 / (3600 * N * efficiency)
 
-with ``efficiency`` the measured 2-worker speed-up divided by 2.
+with ``efficiency`` the measured speed-up of 2 workers over 1 worker, divided by 2.
 
 Usage::
 
@@ -101,18 +106,30 @@ def on_dask(jobs: dict, n_workers: int) -> dict:
             "results": outcome.results}
 
 
+def on_one_worker(function, *arguments):
+    """``function(*arguments)`` on the single worker of a fresh 1-worker LocalCluster."""
+    client = parallel.connect(n_workers=1)
+    try:
+        return next(iter(client.run(function, *arguments).values()))
+    finally:
+        cluster = client.cluster
+        client.close()
+        cluster.close()
+
+
 def serial(jobs: dict) -> dict:
     """Rate of the same tasks in this process."""
     warm(next(iter(jobs.values())))
+    cpu = time.process_time()
     with tempfile.TemporaryDirectory() as folder:
         outcome = parallel.run_serial(regional.explain_catchment, jobs, folder, progress=False)
-    return {"seconds": outcome.seconds, "memory": [peak_memory_mb()], "results": outcome.results}
+    return {"seconds": outcome.seconds, "memory": [peak_memory_mb()], "results": outcome.results,
+            "cores": (time.process_time() - cpu) / outcome.seconds}
 
 
-def daily_pair_cost(folder: Path) -> float:
-    """Seconds per (window, background) pair at 365 steps, serially, warm."""
-    jobs = jobs_for(saved_model(folder, 365), 1, window=365, n=50, m=100)
-    job = jobs["c000"]
+def daily_pair_cost(model_path: str) -> float:
+    """Seconds per (window, background) pair at 365 steps, warm, in the process that calls it."""
+    job = jobs_for(model_path, 1, window=365, n=50, m=100)["c000"]
     regional.explain_catchment(**job)  # the first call traces for this shape
     start = time.perf_counter()
     regional.explain_catchment(**job)
@@ -128,25 +145,31 @@ def main() -> None:
         jobs = jobs_for(saved_model(Path(folder), 12), n)
         runs = {"serial": serial(jobs), "1 worker": on_dask(jobs, 1),
                 "2 workers": on_dask(jobs, 2)}
-        pair_365 = daily_pair_cost(Path(folder))
+        pair_365 = on_one_worker(daily_pair_cost, saved_model(Path(folder), 365))
     gap = max(np.abs(runs[k]["results"][c]["values"] - runs["serial"]["results"][c]["values"]).max()
               for k in ("1 worker", "2 workers") for c in jobs)
     print(f"\n{n} catchments x {N_WINDOWS} windows x {N_BACKGROUND} background, window 12, "
           f"LSTM({UNITS}), {CHANNELS} channels; load average before "
           f"{load_before[0]:.1f}, after {os.getloadavg()[0]:.1f} (2 cores)\n")
-    print("| route | seconds | catchments per minute | speed-up | peak memory per process (MB) |")
-    print("|---|---|---|---|---|")
+    print("| route | seconds | catchments per minute | speed-up over serial "
+          "| speed-up over 1 worker | peak memory per process (MB) |")
+    print("|---|---|---|---|---|---|")
     for name, run in runs.items():
-        speed_up = runs["serial"]["seconds"] / run["seconds"]
+        over_serial = runs["serial"]["seconds"] / run["seconds"]
+        over_one = (f"{runs['1 worker']['seconds'] / run['seconds']:.2f}x"
+                    if name != "serial" else "—")
         memory = ", ".join(f"{m:.0f}" for m in run["memory"])
         print(f"| {name} | {run['seconds']:.1f} | {60 * n / run['seconds']:.1f} | "
-              f"{speed_up:.2f}x | {memory} |")
-    print(f"\ncluster start-up (not in the times): {runs['2 workers']['startup']:.1f} s; "
+              f"{over_serial:.2f}x | {over_one} | {memory} |")
+    print(f"\nserial: {runs['serial']['cores']:.2f} cores busy on average (CPU time / wall time "
+          f"of this process: TensorFlow's own threads)")
+    print(f"cluster start-up (not in the times): {runs['2 workers']['startup']:.1f} s; "
           f"largest difference from the serial values: {gap:.1e}")
-    efficiency = runs["serial"]["seconds"] / runs["2 workers"]["seconds"] / 2
+    efficiency = runs["1 worker"]["seconds"] / runs["2 workers"]["seconds"] / 2
     pairs = CAMELS["basins"] * CAMELS["test_days"] * CAMELS["background"]
-    print(f"\nCAMELS-US estimate: cost per pair at 365 steps {pair_365 * 1e6:.0f} µs (measured, "
-          f"serial); {pairs:.3g} pairs = 671 basins x 3652 test days x 100 background")
+    print(f"\nCAMELS-US estimate: cost per pair at 365 steps {pair_365 * 1e6:.0f} µs (measured "
+          f"on one worker, one thread); {pairs:.3g} pairs = 671 basins x 3652 test days x "
+          f"100 background")
     for workers in (1, 2, 16, 64):
         hours = pairs * pair_365 / (3600 * workers * (efficiency if workers > 1 else 1))
         print(f"  {workers:3d} workers: {hours:8.1f} h  (= pairs x cost / (3600 x N x "

@@ -28,6 +28,9 @@ Modules, lowest layer first (a module imports only modules above it in this list
 - ``scores``      the LSTM against the baselines, in the target's units, with bootstrap intervals
 - ``explain``     SHAP for Keras recurrent models (the fix) and cross-check routes
 - ``plotting``    the figures of the course
+- ``grouped_plots``  figures grouped by calendar month or by class (bars, scatter)
+- ``shap_figures`` figures for reading SHAP values (notebook 04): importances, tables in
+                  different units as shares on one scale, dependence grids, one event
 - ``drivers``, ``sample``, ``regional``, ``parallel``  many catchments (notebook 06): a
                   synthetic sample with known drivers, one LSTM over all of them, and explaining
                   them catchment by catchment on Dask

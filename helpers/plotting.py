@@ -48,6 +48,9 @@ COLOURS = {
     "spring (MAM)": "tab:green",
     "summer (JJA)": "tab:red",
     "autumn (SON)": "tab:brown",
+    "snowmelt": "tab:blue",
+    "recent rainfall": "tab:orange",
+    "historical rainfall": "tab:green",
 }
 
 

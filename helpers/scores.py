@@ -3,12 +3,14 @@
 ``against_baselines(trained)`` is the one call that says whether an LSTM trained on your
 data beats monthly climatology and ridge regression (both fitted on the training windows
 only, as in notebook 02). ``bootstrap_nse`` shows how uncertain a test score from a few
-dozen months is, by resampling blocks of consecutive test months.
+dozen months is, by resampling blocks of consecutive test months; ``nse_by_year`` and
+``nse_by_seed`` show two more sides of it: the calendar years of the test period, and the
+training seed.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -124,3 +126,64 @@ def bootstrap_nse(
         with np.errstate(divide="ignore", invalid="ignore"):
             samples[name] = 1.0 - ((sim - obs) ** 2).sum(axis=1) / spread
     return pd.DataFrame(samples)
+
+
+def nse_by_year(table: pd.DataFrame, models: Sequence[str] = MODELS) -> pd.DataFrame:
+    """NSE of each model within each calendar year of a table of predictions.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        Indexed by date; ``observed`` and one column per model, e.g. from :func:`predictions`.
+    models : sequence of str
+        Columns to score.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per calendar year, one column per model.
+    """
+    missing = [name for name in ["observed", *models] if name not in table.columns]
+    if missing:
+        raise ValueError(f"the table lacks the columns {missing}; make it with scores.predictions")
+    if not isinstance(table.index, pd.DatetimeIndex):
+        raise ValueError("the table must be indexed by date (as scores.predictions returns it)")
+    rows = {
+        year: {name: metrics.nse(part["observed"], part[name]) for name in models}
+        for year, part in table.groupby(table.index.year)
+    }
+    return pd.DataFrame(rows).T.rename_axis("year")
+
+
+def nse_by_seed(trained: training.TrainedModel, seeds: Sequence[int]) -> pd.Series:
+    """Test NSE of the LSTM trained again with other seeds, everything else unchanged.
+
+    The bootstrap of :func:`bootstrap_nse` resamples the test months of one trained model; a
+    network trained from another random start is another model, with another score. This is
+    that second uncertainty.
+
+    Parameters
+    ----------
+    trained : helpers.training.TrainedModel
+        The model, its record and its settings; its own seed is scored without retraining.
+    seeds : sequence of int
+        The training seeds to score (retraining takes seconds each for the course's model).
+
+    Returns
+    -------
+    pandas.Series
+        Test NSE per seed, indexed ``"seed 42"``, ``"seed 1"``, ...
+    """
+    if len(seeds) == 0:
+        raise ValueError("give at least one seed, e.g. seeds=(42, 1, 2)")
+    prepared = trained.prepared
+    observed = prepared.record[prepared.target].loc[prepared.test.target_dates].to_numpy()
+    result = {}
+    for seed in seeds:
+        run = trained if seed == trained.config.seed else training.train_from_record(
+            prepared.record, prepared.features, prepared.target,
+            trained.config.replace(seed=seed), verbose=False,
+        )
+        simulated = training.predict(run.model, run.prepared.test, run.prepared.scaler)
+        result[f"seed {seed}"] = metrics.nse(observed, simulated)
+    return pd.Series(result, name="test NSE")

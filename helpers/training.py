@@ -36,8 +36,8 @@ def model_path(seed: int) -> Path:
     """Where the course's LSTM trained with ``seed`` is saved (:data:`MODEL_PATH` for the default).
 
     Notebook 02 trains the course's model with two more seeds to report the spread of its skill;
-    it saves them here, and notebook 04 loads them (or trains them, when run on its own) to
-    re-check its readings on other seeds.
+    it saves them here, and notebook 04b loads them (or trains them, when run on its own) to
+    re-check the readings of notebook 04 on other seeds.
     """
     if seed == COURSE.seed:
         return MODEL_PATH

@@ -44,7 +44,9 @@ MINUTES_PER_EXERCISE = 10.0
 STATED = re.compile(r"\*\*Time to learn:\*\*.*?(?=\n\n|\Z)", re.S)
 #: The README tables' cell for a notebook: "| [01 · ...](notebooks/01_....ipynb) | ... | 40 min |"
 #: (a notebook in parts is numbered 03, 03b, ...).
-README_ROW = re.compile(r"^(\| \[(\d\d[a-z]?) [^\n]*?\| )(\d+(?:[–-]\d+)? (?:min|分钟)[^|]*)(\|)", re.M)
+README_ROW = re.compile(
+    r"^(\| \[(\d\d[a-z]?) [^\n]*?\| )(\d+(?:[–-]\d+)? (?:min|分钟)[^|]*)(\|)", re.M
+)
 
 _DETAILS = re.compile(r"<details>.*?</details>", re.S)
 _WORD = re.compile(r"\w+")

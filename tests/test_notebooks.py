@@ -89,9 +89,17 @@ def test_solutions_are_hidden(path):
                 compile(code, f"{path.name} solution", "exec")
 
 
-def test_interpretation_notebook_keeps_library_code_in_helpers():
-    """Reusable code lives in helpers/ (tested there); notebook 04 defines at most 2 functions."""
-    path = next(p for p in NOTEBOOKS if p.name.startswith("04_"))
+INTERPRETATION = [p for p in NOTEBOOKS if p.name.startswith("04")]
+
+
+def test_interpretation_notebook_is_in_three_parts():
+    assert [p.name.split("_")[0] for p in INTERPRETATION] == ["04", "04b", "04c"]
+
+
+@pytest.mark.parametrize("path", INTERPRETATION, ids=lambda p: p.stem)
+def test_interpretation_notebook_keeps_library_code_in_helpers(path):
+    """Reusable code lives in helpers/ (tested there); each part of notebook 04 defines at most 2
+    functions (04b: show_event and against_same_month, which read that notebook's variables)."""
     definitions = [
         line
         for kind, source in cells(path)

@@ -15,7 +15,7 @@ import pandas as pd
 import pytest
 from matplotlib import font_manager
 
-from helpers import fonts, plotting
+from helpers import explore, fonts, plotting, shap_figures
 
 
 @pytest.fixture(autouse=True)
@@ -137,3 +137,98 @@ def test_without_a_cjk_font_plotting_says_once_what_to_install(monkeypatch):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         plotting.plot_importance(CHINESE, "各变量的重要性", "mm")  # said once is enough
+
+
+def _annotated(ax):
+    return np.array([float(text.get_text()) for text in ax.texts])
+
+
+def test_plot_share_heatmaps_shows_shares_on_one_colour_scale():
+    small = pd.DataFrame([[1.0, 3.0], [0.0, 4.0]])  # total 8
+    large = pd.DataFrame([[10.0, 10.0], [20.0, 60.0]])  # total 100
+    axes = shap_figures.plot_share_heatmaps({"small": small, "large": large})
+    np.testing.assert_allclose(_annotated(axes[0]), [0.12, 0.38, 0.0, 0.5], atol=0.006)
+    np.testing.assert_allclose(_annotated(axes[1]), [0.1, 0.1, 0.2, 0.6], atol=0.006)
+    limits = [ax.collections[0].get_clim() for ax in axes]
+    assert limits[0] == limits[1] == (0.0, 0.6)  # the largest share of either table
+    assert axes[0].collections[0].colorbar.ax.get_ylabel() == "share of the table's total"
+
+
+def test_plot_share_heatmaps_per_row_and_stacked():
+    table = pd.DataFrame([[1.0, 1.0], [1.0, 3.0]], index=["x", "y"])
+    axes = shap_figures.plot_share_heatmaps({"rows": table}, per="row", ylabel="month",
+                                            stacked=True)
+    np.testing.assert_allclose(_annotated(axes[0]), [0.5, 0.5, 0.25, 0.75])
+    assert axes[0].get_ylabel() == "month"
+    assert axes[0].collections[0].colorbar.ax.get_ylabel() == "share of the row's total"
+
+
+@pytest.mark.parametrize(
+    ("table", "per", "message"),
+    [
+        (pd.DataFrame([[1.0, -1.0]]), "table", "values >= 0"),
+        (pd.DataFrame([[1.0, 1.0], [0.0, 0.0]]), "row", "positive total per row"),
+        (pd.DataFrame([[1.0]]), "column", "per must be 'table' or 'row'"),
+    ],
+)
+def test_plot_share_heatmaps_refuses_what_has_no_shares(table, per, message):
+    with pytest.raises(ValueError, match=message):
+        shap_figures.plot_share_heatmaps({"t": table}, per=per)
+
+
+def test_plot_dependence_grid_has_one_row_per_input_and_one_column_per_group():
+    x = np.arange(8.0)
+    groups = np.array(["winter", "spring"] * 4)
+    panels = {"rain": (x, 2 * x, "mm", "SHAP"), "heat": (x, -x, "°C", "SHAP")}
+    axes = shap_figures.plot_dependence_grid(panels, groups, order=["spring", "winter"])
+    assert axes.shape == (2, 2)
+    assert axes[1, 0].get_title() == "heat: spring"
+    assert axes[0, 1].get_xlabel() == "mm"
+    slopes = [line.get_ydata()[1] - line.get_ydata()[0] for line in axes[1, 0].get_lines()[:1]]
+    assert slopes[0] < 0  # the heat row's fitted line falls (y = -x)
+    assert len(axes[0, 0].collections) == 1  # only the spring windows in the spring panel
+
+
+def test_season_of_and_within_month_take_the_calendar_out():
+    months = np.array([12, 1, 3, 5, 6, 9, 11, 5])
+    assert list(explore.season_of(months)) == [
+        "winter (DJF)", "winter (DJF)", "spring (MAM)", "spring (MAM)", "summer (JJA)",
+        "autumn (SON)", "autumn (SON)", "spring (MAM)"]
+    values = np.array([1.0, 2.0, 3.0, 10.0, 5.0, 6.0, 7.0, 14.0])
+    np.testing.assert_allclose(explore.within_month(values, months),
+                               [0, 0, 0, -2, 0, 0, 0, 2])
+    with pytest.raises(ValueError, match="calendar months 1-12"):
+        explore.season_of([0, 13])
+    with pytest.raises(ValueError, match="differ in shape"):
+        explore.within_month([1.0, 2.0], [1])
+
+
+def test_plot_importances_colours_the_highlighted_rows():
+    table = pd.DataFrame({"one way": [3.0, 1.0, 2.0], "another": [2.5, 0.5, 1.0]},
+                         index=["rain", "wind", "heat"])
+    axes = shap_figures.plot_importances(table, ["rain", "heat"], "mean |SHAP|", ("cause", "other"))
+    assert [ax.get_title() for ax in axes] == ["one way", "another"]
+    bars = {label.get_text(): patch.get_facecolor()
+            for label, patch in zip(axes[0].get_yticklabels(), axes[0].patches, strict=True)}
+    causal = matplotlib.colors.to_rgba(plotting.COLOURS["causal"])
+    assert bars["rain"] == bars["heat"] == causal and bars["wind"] != causal
+    assert [t.get_text() for t in axes[1].get_legend().get_texts()] == ["cause", "other"]
+    with pytest.raises(ValueError, match=r"highlighted rows \['snow'\] are not in the table"):
+        shap_figures.plot_importances(table, ["snow"], "x", ("a", "b"))
+
+
+@pytest.mark.filterwarnings("ignore:FigureCanvasAgg is non-interactive")
+def test_plot_window_explanation_sums_the_waterfall_and_shows_recent_lags():
+    values = np.zeros((12, 2))
+    values[-1] = [5.0, -1.0]  # the last step is lag 0
+    values[-3] = [2.0, 0.0]
+    waterfall, heatmap = shap_figures.plot_window_explanation(
+        values, 40.0, ["rain", "wind"], "June 2015", months_shown=3)
+    assert waterfall.get_title() == "June 2015: contributions in mm/month"
+    assert "+7" in " ".join(t.get_text() for t in waterfall.texts)  # rain summed over the lags
+    np.testing.assert_allclose(_annotated(heatmap), [5.0, 0.0, 2.0, -1.0, 0.0, 0.0])
+    assert heatmap.get_xlabel() == "lag"
+    with pytest.raises(ValueError, match="months_shown must be 1 to 12"):
+        shap_figures.plot_window_explanation(values, 40.0, ["rain", "wind"], "x", months_shown=13)
+    with pytest.raises(ValueError, match=r"values must be \(time steps, 3 variables\)"):
+        shap_figures.plot_window_explanation(values, 40.0, ["a", "b", "c"], "x")

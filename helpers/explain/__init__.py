@@ -44,6 +44,8 @@ The modules, by job (from the bottom up)
 - ``shapley``      :func:`variable_shapley` and the Shapley weights
 - ``importance``   permutation importance (skill lost when a variable is shuffled)
 - ``cache``        computing an explanation once, reusing it later
+- ``readings``     the test period's explanations that notebooks 04, 04b and 04c read, in one
+  call (:func:`explain_test_period`)
 
 Shapes: windows are ``(n, window, n_features)``, e.g. ``(147, 12, 9)``; window explanations
 have the same shape.
@@ -64,6 +66,7 @@ from helpers.explain.explanation import (
 )
 from helpers.explain.graph import graph_op_types, layers_using_ops, ops_without_shap_rule
 from helpers.explain.importance import permutation_importance
+from helpers.explain.readings import PeriodExplanations, explain_test_period
 from helpers.explain.shapley import shapley_weights, variable_shapley
 from helpers.explain.state import (
     preserved_shap_state,
@@ -77,12 +80,14 @@ from helpers.explain.twin import unrolled_twin
 __all__ = [
     "AdditivityError",
     "DeepShapFailure",
+    "PeriodExplanations",
     "UnsupportedOpError",
     "additivity_error",
     "by_lag",
     "by_variable",
     "cached",
     "deep_shap",
+    "explain_test_period",
     "flatten",
     "gradient_shap",
     "graph_op_types",
