@@ -50,3 +50,36 @@ def test_no_module_imports_one_listed_below_it():
             if rank[name] > rank[top]:
                 upward.append(f"{path.relative_to(HELPERS)} imports {name}")
     assert not upward, upward
+
+
+def code_lines(function: ast.FunctionDef, source: list[str]) -> int:
+    """Lines of a function's body that hold code: not its docstring, blank lines or comments."""
+    body = function.body
+    if isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant) \
+            and isinstance(body[0].value.value, str):
+        body = body[1:]
+    lines = {number for statement in body
+             for number in range(statement.lineno, statement.end_lineno + 1)
+             if source[number - 1].strip() and not source[number - 1].strip().startswith("#")}
+    return len(lines)
+
+
+def test_a_learner_sized_read_no_module_above_500_lines_no_function_above_50():
+    too_long = []
+    for path in sorted(HELPERS.rglob("*.py")):
+        text = path.read_text(encoding="utf-8")
+        source = text.splitlines()
+        if len(source) > 500:
+            too_long.append(f"{path.relative_to(HELPERS)}: {len(source)} lines")
+        for node in ast.walk(ast.parse(text)):
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) \
+                    and code_lines(node, source) > 50:
+                too_long.append(f"{path.relative_to(HELPERS)}: {node.name}() has "
+                                f"{code_lines(node, source)} lines of code")
+    assert not too_long, too_long
+
+
+def test_code_lines_counts_code_only():
+    source = ['def f():', '    """Doc."""', '', '    # a comment', '    x = 1', '    return x']
+    function = ast.parse("\n".join(source)).body[0]
+    assert code_lines(function, source) == 2
