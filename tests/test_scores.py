@@ -14,14 +14,7 @@ pytestmark = pytest.mark.filterwarnings("ignore:the test period has only")
 TINY = {"units": 4, "max_epochs": 3, "patience": 2, "window": 6, "seed": 7}
 
 
-@pytest.fixture
-def record():
-    """120 months of three inputs and a target that depends on the last two months."""
-    rng = np.random.default_rng(0)
-    dates = pd.date_range("2000-01-01", periods=120, freq="MS", name="date")
-    frame = pd.DataFrame(rng.normal(size=(120, 3)), index=dates, columns=["a", "b", "c"])
-    frame["q"] = frame["a"] + 0.5 * frame["a"].shift(1).fillna(0) + 0.1 * rng.normal(size=120)
-    return frame
+# `record`: 120 months of three inputs and a target (tests/conftest.py)
 
 
 def test_nse_by_year_scores_each_calendar_year_on_its_own():
