@@ -59,7 +59,7 @@ TEST_COMMANDS = ("test", "unit", "colab-test")
 #: The README's test command (``python course.py test``) runs exactly this under the environment.
 PYTEST = ["-m", "pytest", "tests", "notebooks", "--nbval-lax", "--nbval-current-env",
           "--nbval-sanitize-with", "tests/nbval_sanitize.cfg", "--nbval-cell-timeout=600",
-          "-p", "no:cacheprovider"]
+          "-p", "no:cacheprovider", "--durations=15"]  # the 15 slowest: where the time goes
 #: The same notebook run without the unit tests (the hosted stack has no test pins to check).
 NOTEBOOK_TESTS = [arg for arg in PYTEST if arg != "tests"]
 #: Tools that execute the notebooks as tests on the hosted stack, at requirements.txt's pins.
