@@ -9,7 +9,8 @@ Every route is warmed first (TensorFlow imported, the model loaded and traced on
 process), so the rates compare the explaining itself; the cluster's start-up is reported apart.
 Peak memory is the largest resident set of each process (``VmHWM`` on Linux).
 
-The serial route runs in this process, where TensorFlow's own thread pool uses every core; each
+The serial route runs in this process, where TensorFlow's own thread pool may keep more than
+one core busy (the benchmark prints how many, on average); each
 Dask worker runs TensorFlow on one thread (``helpers.parallel``), so that workers do not compete
 for cores. Speed-ups are given against both: against the serial process (what a learner gains on
 this machine) and against one worker (how Dask scales as workers are added).
