@@ -13,35 +13,17 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
 
-import keras
 import numpy as np
 import shap
 
+from helpers.config import COURSE
 from helpers.explain.cache import CACHE_DIR, cached
 from helpers.explain.checks import additivity_error
 from helpers.explain.deep import deep_shap, training_background
-from helpers.explain.explanation import Standardisation, by_variable, in_target_units
+from helpers.explain.explanation import by_variable, in_target_units
 from helpers.explain.shapley import variable_shapley
-
-#: Largest additivity error (standardised target units) accepted from a cached explanation.
-TOLERANCE = 1e-5
-
-
-class _Windows(Protocol):
-    X: np.ndarray
-
-
-class _Prepared(Protocol):
-    train: _Windows
-    test: _Windows
-    scaler: Standardisation
-
-
-class _Trained(Protocol):
-    model: keras.Model
-    prepared: _Prepared
+from helpers.training import TrainedModel
 
 
 @dataclass(frozen=True)
@@ -71,7 +53,7 @@ class PeriodExplanations:
 
 
 def explain_test_period(
-    trained: _Trained,
+    trained: TrainedModel,
     feature_names: Sequence[str] | None = None,
     background_size: int = 100,
     seed: int = 0,
@@ -103,8 +85,9 @@ def explain_test_period(
     Raises
     ------
     RuntimeError
-        If values plus base value miss the model's predictions by more than :data:`TOLERANCE`
-        (e.g. a damaged cache entry): delete the folder ``cache_dir`` and call again.
+        If values plus base value miss the model's predictions by more than the course's
+        tolerance, ``COURSE.tolerance`` (e.g. a damaged cache entry): delete the folder
+        ``cache_dir`` and call again.
     """
     prepared, model = trained.prepared, trained.model
     names = list(feature_names if feature_names is not None else prepared.scaler.features)
@@ -116,10 +99,10 @@ def explain_test_period(
                    feature_names=names)
     for name, error in {"DeepSHAP": additivity_error(explanation, model),
                         "exact Shapley": additivity_error(exact, model, X_test)}.items():
-        if not error < TOLERANCE:
+        if not error < COURSE.tolerance:
             raise RuntimeError(
                 f"the {name} values miss the model's predictions by {error:.1e} (more than "
-                f"{TOLERANCE:.0e}): delete the cache folder {cache_dir} and run again."
+                f"{COURSE.tolerance:.0e}): delete the cache folder {cache_dir} and run again."
             )
     shap_mm = in_target_units(explanation, prepared.scaler, X_test)
     return PeriodExplanations(
