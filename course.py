@@ -59,11 +59,13 @@ TEST_COMMANDS = ("test", "unit", "colab-test")
 #: The README's test command (``python course.py test``) runs exactly this under the environment.
 PYTEST = ["-m", "pytest", "tests", "notebooks", "--nbval-lax", "--nbval-current-env",
           "--nbval-sanitize-with", "tests/nbval_sanitize.cfg", "--nbval-cell-timeout=600",
-          "-p", "no:cacheprovider", "--durations=15"]  # the 15 slowest: where the time goes
+          "-p", "no:cacheprovider", "--durations=15",  # the 15 slowest: where the time goes
+          "-n", "2"]  # two worker processes; conftest.py says which tests share one
 #: The same notebook run without the unit tests (the hosted stack has no test pins to check).
 NOTEBOOK_TESTS = [arg for arg in PYTEST if arg != "tests"]
 #: Tools that execute the notebooks as tests on the hosted stack, at requirements.txt's pins.
-TEST_TOOLS = ("pytest", "nbval", "ipykernel", "nbclient", "nbformat")
+TEST_TOOLS = ("pytest", "nbval", "ipykernel", "nbclient", "nbformat", "pytest-xdist",
+              "execnet")
 
 
 class SetupError(Exception):
@@ -415,7 +417,7 @@ COMMANDS = {
             ["scripts/build_course.py"]),
     "test": ("set up, run the unit tests and every notebook under nbval", PYTEST),
     "unit": ("set up, run the unit tests only", ["-m", "pytest", "tests", "-p",
-                                                 "no:cacheprovider"]),
+                                                 "no:cacheprovider", "-n", "2"]),
     "lint": ("set up, lint everything with ruff (rules in pyproject.toml)",
              ["-m", "ruff", "check", "."]),
     "lab": ("set up, open the course in JupyterLab", ["-m", "jupyter", "lab", "notebooks"]),

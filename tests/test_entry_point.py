@@ -201,7 +201,7 @@ def test_the_test_command_is_the_one_the_makefile_ran():
     assert course.PYTEST == [
         "-m", "pytest", "tests", "notebooks", "--nbval-lax", "--nbval-current-env",
         "--nbval-sanitize-with", "tests/nbval_sanitize.cfg", "--nbval-cell-timeout=600",
-        "-p", "no:cacheprovider", "--durations=15"]
+        "-p", "no:cacheprovider", "--durations=15", "-n", "2"]
     assert "tests" not in course.NOTEBOOK_TESTS and "notebooks" in course.NOTEBOOK_TESTS
 
 
