@@ -95,7 +95,11 @@ def test_an_incomplete_copy_is_named(copy, tmp_path):
 @pytest.mark.parametrize(("python", "message"), [
     ("3.11", "supports Python 3.12 and 3.13 only; choose one of those"),
     ("3.14", "supports Python 3.12 and 3.13 only; choose one of those"),
-    ("no/such/python", "no such interpreter; give a version (3.12 or 3.13) or the path"),
+    ("3", "supports Python 3.12 and 3.13 only; choose one of those"),
+    ("3.12.1", "give the version without its last number, --python 3.12 (any Python 3.12"),
+    ("no/such/python", "no such interpreter; give a version (3.12 or 3.13), the path of a Python "
+                       "executable, or the name of one on the PATH"),
+    ("no-such-python-3.12", "no such interpreter"),
 ])
 def test_an_unsupported_python_is_refused(python, message, tmp_path):
     code, out = run([str(ROOT / "course.py"), "env", "--python", python], cwd=tmp_path)
@@ -112,6 +116,21 @@ def test_an_interpreter_of_another_version_is_refused(tmp_path):
     code, out = run([str(ROOT / "course.py"), "env", "--python", str(old)], cwd=tmp_path)
     assert code == 1
     assert f"--python {old} is Python 3.11; the course needs Python 3.12 or 3.13" in out
+
+
+@pytest.mark.skipif(os.name == "nt", reason="shell scripts stand in for interpreters")
+def test_an_interpreter_is_found_by_its_name_on_the_path(tmp_path, monkeypatch):
+    """``--python python3.12`` means the python3.12 the shell would run, as a path would."""
+    for name, version in (("python3.12", "3.12"), ("python3.11", "3.11")):
+        fake = tmp_path / name
+        fake.write_text(f"#!/bin/sh\necho {version}\n", encoding="utf-8")
+        fake.chmod(0o755)
+    monkeypatch.setenv("PATH", str(tmp_path))
+    course = load_course()
+    assert course.choose_python("python3.12") == ("3.12", str(tmp_path / "python3.12"))
+    with pytest.raises(course.SetupError, match="--python python3.11 is Python 3.11; the course "
+                                                "needs Python 3.12 or 3.13"):
+        course.choose_python("python3.11")
 
 
 def test_no_suitable_python_says_how_to_get_one(monkeypatch, tmp_path):
