@@ -291,8 +291,17 @@ def test_every_notebook_installs_the_helpers_in_colab_with_the_readmes_cell():
     block = next(b for b in re.findall(r"```python\n(.*?)```", readme, flags=re.S)
                  if "google.colab" in b)
     assert '"/content/lstm-shap-course/course.py", "colab"' in block
+    course = load_course()
+    hosted = course.read_pins("requirements-colab.txt")
+    versions = [f"Python {course.COLAB_VERSION}"] + [
+        f"{label} {'.'.join(hosted[name].split('.')[:2])}"
+        for name, label in (("tensorflow", "TensorFlow"), ("keras", "Keras"), ("shap", "shap"))]
+    install = re.search(r"The set-up cell's install took (\d+) s here", readme).group(1)
     for path in sorted((ROOT / "notebooks").glob("0*.ipynb")):
         cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
         setup = next("".join(c["source"]) for c in cells if c["cell_type"] == "code")
         assert setup.startswith(block + "\n"), path.name
-        assert "**In Colab:**" in "".join(cells[0]["source"]), path.name
+        title = " ".join("".join(cells[0]["source"]).split())
+        note = title[title.index("**In Colab:**"):]
+        assert all(version in note for version in versions), (path.name, versions)
+        assert f"({install} s here)" in note and "run times there were not measured" in note
