@@ -13,6 +13,7 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from packaging.requirements import Requirement
@@ -201,6 +202,24 @@ def test_a_changed_pin_file_makes_the_environment_stale(recorded):
     assert course.fingerprint("pinned", "3.12") != before
     assert not course.is_ready(course.venv_dir("3.12"), course.fingerprint("pinned", "3.12"))
     assert course.fingerprint("pinned", "3.13") != course.fingerprint("pinned", "3.12")
+
+
+@pytest.mark.skipif(os.name == "nt", reason="a shell script stands in for the py launcher")
+def test_on_windows_the_py_launcher_is_asked_first(tmp_path, monkeypatch):
+    """Windows' branch, run on Linux: ``py -3.12`` names the interpreter (Anaconda's or
+    python.org's), and an environment's Python is ``Scripts\\python.exe``."""
+    target = tmp_path / "Program Files" / "Python312" / "python.exe"
+    launcher = tmp_path / "py"
+    launcher.write_text(f'#!/bin/sh\n[ "$1" = "-3.12" ] && echo "{target}"\n', encoding="utf-8")
+    launcher.chmod(0o755)
+    monkeypatch.setenv("PATH", str(tmp_path))
+    monkeypatch.setenv("PYENV_ROOT", str(tmp_path / "no pyenv"))
+    course = load_course()
+    # course.py's own view of the system only: pathlib must stay POSIX here
+    monkeypatch.setattr(course, "os", SimpleNamespace(name="nt", environ=os.environ))
+    assert course.candidates("3.12") == [str(target)]
+    assert course.candidates("3.13") == [], "py -3.13 fails: no 3.13 installed"
+    assert course.venv_python(Path("v")) == Path("v", "Scripts", "python.exe")
 
 
 def test_each_python_and_stack_has_its_own_environment():
