@@ -484,10 +484,20 @@ def check_only(requested: str | None) -> int:
     return 1
 
 
+def caller_paths(args: list[str]) -> list[str]:
+    """``args`` with each one that names a file or folder from the caller's folder made absolute.
+
+    Commands run from the repository's folder, so ``python ../course.py run 01_x.ipynb`` typed
+    in ``notebooks/`` would otherwise name a file that is not there.
+    """
+    return [str(Path(arg).resolve()) if not arg.startswith("-") and Path(arg).exists() else arg
+            for arg in args]
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run one command; return its exit code."""
     options, extra = parse(sys.argv[1:] if argv is None else argv)
-    command = options.command
+    command, extra = options.command, caller_paths(extra)
     missing = [name for name in pin_files("pinned") + ["requirements-colab.txt"]
                if not (REPO / name).is_file()]
     if missing:

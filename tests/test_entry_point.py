@@ -90,6 +90,26 @@ def test_an_incomplete_copy_is_named(copy, tmp_path):
     assert "not a complete copy of the course (missing: constraints.txt)" in out
 
 
+def test_paths_given_from_another_folder_are_taken_from_there(tmp_path, monkeypatch):
+    """Commands run from the repository's folder: a file named from elsewhere is made absolute,
+    options and names that are not files here stay as typed."""
+    course = load_course()
+    (tmp_path / "my notebook.ipynb").touch()
+    monkeypatch.chdir(tmp_path)
+    args = ["my notebook.ipynb", "-k", "-x", "tests/test_docs.py::test_github_anchors"]
+    assert course.caller_paths(args) == [str(tmp_path / "my notebook.ipynb"), *args[1:]]
+
+
+def test_the_builder_refuses_a_notebook_it_does_not_have(tmp_path):
+    """``python course.py run nosuch.ipynb`` once rendered every notebook and executed none."""
+    done = subprocess.run([sys.executable, str(ROOT / "scripts" / "build_course.py"),
+                           str(tmp_path / "01_data_preparation.ipynb")], cwd=tmp_path,
+                          capture_output=True, text=True, encoding="utf-8")
+    assert done.returncode == 2
+    assert "not a notebook of the course" in done.stderr and "Traceback" not in done.stderr
+    assert not (tmp_path / "build").exists()
+
+
 # Bad input: one message that says what to do
 
 
