@@ -132,26 +132,40 @@ def no_python_message(wanted: list[str]) -> str:
     )
 
 
+def requested_python(requested: str) -> tuple[str, str | None]:
+    """(version, interpreter) for ``--python`` given as a version, a path or a command's name.
+
+    A name such as ``python3.12`` or ``py`` is looked up on the PATH, as the shell would.
+    """
+    if requested in SUPPORTED:
+        return requested, None
+    python = requested if Path(requested).exists() else shutil.which(requested)
+    if python:
+        version = version_of(python)
+        if version not in SUPPORTED:
+            raise SetupError(f"--python {requested} is Python {version or '(does not run)'}; "
+                             f"the course needs Python {' or '.join(SUPPORTED)}.")
+        return version, python
+    minor = requested.rsplit(".", 1)[0]
+    if re.fullmatch(r"\d+\.\d+\.\d+", requested) and minor in SUPPORTED:
+        raise SetupError(f"--python {requested}: give the version without its last number, "
+                         f"--python {minor} (any Python {minor} release will do).")
+    if re.fullmatch(r"\d+(\.\d+)*", requested):
+        raise SetupError(f"--python {requested}: the course supports Python "
+                         f"{' and '.join(SUPPORTED)} only; choose one of those.")
+    raise SetupError(f"--python {requested}: no such interpreter; give a version "
+                     f"({' or '.join(SUPPORTED)}), the path of a Python executable, or the name "
+                     "of one on the PATH.")
+
+
 def choose_python(requested: str | None) -> tuple[str, str | None]:
-    """(version, interpreter) for ``--python`` (a version or a path) or the default.
+    """(version, interpreter) for ``--python`` (a version, a path or a name) or the default.
 
     The interpreter is None when it is to be searched for only if the environment must be built:
     a ready environment is reused without looking for its base interpreter.
     """
-    if requested in SUPPORTED:
-        return requested, None
-    if requested and Path(requested).exists():
-        version = version_of(requested)
-        if version not in SUPPORTED:
-            raise SetupError(f"--python {requested} is Python {version or '(does not run)'}; "
-                             f"the course needs Python {' or '.join(SUPPORTED)}.")
-        return version, requested
-    if requested and re.fullmatch(r"\d+\.\d+", requested):
-        raise SetupError(f"--python {requested}: the course supports Python "
-                         f"{' and '.join(SUPPORTED)} only; choose one of those.")
     if requested:
-        raise SetupError(f"--python {requested}: no such interpreter; give a version "
-                         f"({' or '.join(SUPPORTED)}) or the path of a Python executable.")
+        return requested_python(requested)
     if RUNNING in SUPPORTED:
         return RUNNING, sys.executable
     for version in SUPPORTED:  # a ready environment first, then an interpreter to build one
@@ -451,9 +465,9 @@ def parse(argv: list[str]) -> tuple[argparse.Namespace, list[str]]:
                "course builder's notebooks).")
     parser.add_argument("command", choices=COMMANDS, metavar="COMMAND", help="see below")
     parser.add_argument("--python", metavar="VERSION_OR_PATH",
-                        help="3.12 (environment .venv) or 3.13 (.venv-py313), or the path of an "
-                             "interpreter; default: the Python running this script if it is "
-                             "3.12 or 3.13, else the first of them found")
+                        help="3.12 (environment .venv) or 3.13 (.venv-py313), or the path or "
+                             "name (on the PATH) of an interpreter; default: the Python running "
+                             "this script if it is 3.12 or 3.13, else the first of them found")
     parser.add_argument("--check", action="store_true",
                         help="with env: install nothing, exit 1 unless the environment is ready")
     return parser.parse_known_args(argv)
@@ -472,10 +486,20 @@ def check_only(requested: str | None) -> int:
     return 1
 
 
+def caller_paths(args: list[str]) -> list[str]:
+    """``args`` with each one that names a file or folder from the caller's folder made absolute.
+
+    Commands run from the repository's folder, so ``python ../course.py run 01_x.ipynb`` typed
+    in ``notebooks/`` would otherwise name a file that is not there.
+    """
+    return [str(Path(arg).resolve()) if not arg.startswith("-") and Path(arg).exists() else arg
+            for arg in args]
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run one command; return its exit code."""
     options, extra = parse(sys.argv[1:] if argv is None else argv)
-    command = options.command
+    command, extra = options.command, caller_paths(extra)
     missing = [name for name in pin_files("pinned") + ["requirements-colab.txt"]
                if not (REPO / name).is_file()]
     if missing:

@@ -67,6 +67,10 @@ def main() -> None:
     if not every:
         sys.exit("no notebooks found in notebooks/")
     chosen = {p.resolve() for p in args.only} or set(every)
+    unknown = sorted(str(path) for path in chosen - set(every))
+    if unknown:  # executing nothing while the user asked for a notebook is a silent wrong answer
+        parser.error(f"not a notebook of the course: {', '.join(unknown)}; name one as "
+                     "notebooks/NN_name.ipynb from the course's folder, or by its full path")
     total = time.perf_counter()
     try:
         notebooks = {path.name: prepared(path, path in chosen and not args.saved_outputs,

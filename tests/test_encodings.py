@@ -7,7 +7,11 @@ test reads the code itself, so that lines no test executes, and the notebooks, a
 """
 
 import ast
+import importlib.util
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -77,3 +81,22 @@ def test_notebooks_name_the_encoding(path):
         if cell["cell_type"] == "code":
             lines = text_mode_calls_without_encoding("".join(cell["source"]))
             assert not lines, f"{path.name}, cell {number}: add encoding=\"utf-8\" ({lines})"
+
+
+def test_the_test_commands_make_a_missing_encoding_an_error(tmp_path):
+    """Under course.py's test environment, pyproject.toml's filter fails a test that opens a text
+    file without an encoding (open() and Path.write_text), and passes one that names it."""
+    spec = importlib.util.spec_from_file_location("course_for_encodings", ROOT / "course.py")
+    course = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(course)
+    (tmp_path / "test_opens.py").write_text(
+        "def test_open_without(tmp_path):\n    open(tmp_path / 'a', 'w').close()\n\n"
+        "def test_write_text_without(tmp_path):\n    (tmp_path / 'b').write_text('°')\n\n"
+        "def test_with(tmp_path):\n    open(tmp_path / 'c', 'w', encoding='utf-8').close()\n",
+        encoding="utf-8")
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", "-c", str(ROOT / "pyproject.toml"), "--rootdir",
+         str(tmp_path), str(tmp_path / "test_opens.py"), "-q", "-p", "no:cacheprovider"],
+        env=dict(os.environ, **course.TEST_ENV), capture_output=True, text=True, encoding="utf-8")
+    assert "EncodingWarning" in done.stdout, done.stdout + done.stderr
+    assert "2 failed, 1 passed" in done.stdout, done.stdout + done.stderr

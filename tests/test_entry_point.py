@@ -13,6 +13,7 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from packaging.requirements import Requirement
@@ -89,13 +90,37 @@ def test_an_incomplete_copy_is_named(copy, tmp_path):
     assert "not a complete copy of the course (missing: constraints.txt)" in out
 
 
+def test_paths_given_from_another_folder_are_taken_from_there(tmp_path, monkeypatch):
+    """Commands run from the repository's folder: a file named from elsewhere is made absolute,
+    options and names that are not files here stay as typed."""
+    course = load_course()
+    (tmp_path / "my notebook.ipynb").touch()
+    monkeypatch.chdir(tmp_path)
+    args = ["my notebook.ipynb", "-k", "-x", "tests/test_docs.py::test_github_anchors"]
+    assert course.caller_paths(args) == [str(tmp_path / "my notebook.ipynb"), *args[1:]]
+
+
+def test_the_builder_refuses_a_notebook_it_does_not_have(tmp_path):
+    """``python course.py run nosuch.ipynb`` once rendered every notebook and executed none."""
+    done = subprocess.run([sys.executable, str(ROOT / "scripts" / "build_course.py"),
+                           str(tmp_path / "01_data_preparation.ipynb")], cwd=tmp_path,
+                          capture_output=True, text=True, encoding="utf-8")
+    assert done.returncode == 2
+    assert "not a notebook of the course" in done.stderr and "Traceback" not in done.stderr
+    assert not (tmp_path / "build").exists()
+
+
 # Bad input: one message that says what to do
 
 
 @pytest.mark.parametrize(("python", "message"), [
     ("3.11", "supports Python 3.12 and 3.13 only; choose one of those"),
     ("3.14", "supports Python 3.12 and 3.13 only; choose one of those"),
-    ("no/such/python", "no such interpreter; give a version (3.12 or 3.13) or the path"),
+    ("3", "supports Python 3.12 and 3.13 only; choose one of those"),
+    ("3.12.1", "give the version without its last number, --python 3.12 (any Python 3.12"),
+    ("no/such/python", "no such interpreter; give a version (3.12 or 3.13), the path of a Python "
+                       "executable, or the name of one on the PATH"),
+    ("no-such-python-3.12", "no such interpreter"),
 ])
 def test_an_unsupported_python_is_refused(python, message, tmp_path):
     code, out = run([str(ROOT / "course.py"), "env", "--python", python], cwd=tmp_path)
@@ -112,6 +137,21 @@ def test_an_interpreter_of_another_version_is_refused(tmp_path):
     code, out = run([str(ROOT / "course.py"), "env", "--python", str(old)], cwd=tmp_path)
     assert code == 1
     assert f"--python {old} is Python 3.11; the course needs Python 3.12 or 3.13" in out
+
+
+@pytest.mark.skipif(os.name == "nt", reason="shell scripts stand in for interpreters")
+def test_an_interpreter_is_found_by_its_name_on_the_path(tmp_path, monkeypatch):
+    """``--python python3.12`` means the python3.12 the shell would run, as a path would."""
+    for name, version in (("python3.12", "3.12"), ("python3.11", "3.11")):
+        fake = tmp_path / name
+        fake.write_text(f"#!/bin/sh\necho {version}\n", encoding="utf-8")
+        fake.chmod(0o755)
+    monkeypatch.setenv("PATH", str(tmp_path))
+    course = load_course()
+    assert course.choose_python("python3.12") == ("3.12", str(tmp_path / "python3.12"))
+    with pytest.raises(course.SetupError, match="--python python3.11 is Python 3.11; the course "
+                                                "needs Python 3.12 or 3.13"):
+        course.choose_python("python3.11")
 
 
 def test_no_suitable_python_says_how_to_get_one(monkeypatch, tmp_path):
@@ -184,6 +224,24 @@ def test_a_changed_pin_file_makes_the_environment_stale(recorded):
     assert course.fingerprint("pinned", "3.13") != course.fingerprint("pinned", "3.12")
 
 
+@pytest.mark.skipif(os.name == "nt", reason="a shell script stands in for the py launcher")
+def test_on_windows_the_py_launcher_is_asked_first(tmp_path, monkeypatch):
+    """Windows' branch, run on Linux: ``py -3.12`` names the interpreter (Anaconda's or
+    python.org's), and an environment's Python is ``Scripts\\python.exe``."""
+    target = tmp_path / "Program Files" / "Python312" / "python.exe"
+    launcher = tmp_path / "py"
+    launcher.write_text(f'#!/bin/sh\n[ "$1" = "-3.12" ] && echo "{target}"\n', encoding="utf-8")
+    launcher.chmod(0o755)
+    monkeypatch.setenv("PATH", str(tmp_path))
+    monkeypatch.setenv("PYENV_ROOT", str(tmp_path / "no pyenv"))
+    course = load_course()
+    # course.py's own view of the system only: pathlib must stay POSIX here
+    monkeypatch.setattr(course, "os", SimpleNamespace(name="nt", environ=os.environ))
+    assert course.candidates("3.12") == [str(target)]
+    assert course.candidates("3.13") == [], "py -3.13 fails: no 3.13 installed"
+    assert course.venv_python(Path("v")) == Path("v", "Scripts", "python.exe")
+
+
 def test_each_python_and_stack_has_its_own_environment():
     course = load_course()
     assert course.venv_dir("3.12").name == ".venv"
@@ -214,15 +272,17 @@ def test_children_get_tensorflows_quiet_settings_and_tests_the_encoding_warning(
 
 
 def test_ci_runs_the_readmes_two_commands_verbatim():
-    """The quick start's commands, in both editions, are lines of .ci/run."""
-    ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+    """The quick start's two commands, in both editions, are steps of .ci/run as written."""
+    steps = re.findall(r"^step (.+)$", (ROOT / ".ci" / "run").read_text(encoding="utf-8"),
+                       flags=re.M)
     for readme in ("README.md", "README.zh-CN.md"):
         text = (ROOT / readme).read_text(encoding="utf-8")
         quick_start = text.split("\n## ", 2)[1]
-        commands = re.findall(r"^(python course\.py \w+)", quick_start, flags=re.M)
+        commands = re.findall(r"^(python course\.py \w+)$", quick_start, flags=re.M)
         assert commands[:2] == ["python course.py run", "python course.py test"], readme
-        assert "python course.py test" in ci and "python course.py lint" in ci
+        assert set(commands[:2]) <= set(steps), f"{readme}: a command CI skips"
         assert "Linux or macOS" not in quick_start and "Linux 或 macOS" not in quick_start
+    assert "python course.py lint" in steps
 
 
 def test_pins_are_read_without_their_markers():
@@ -270,8 +330,17 @@ def test_every_notebook_installs_the_helpers_in_colab_with_the_readmes_cell():
     block = next(b for b in re.findall(r"```python\n(.*?)```", readme, flags=re.S)
                  if "google.colab" in b)
     assert '"/content/lstm-shap-course/course.py", "colab"' in block
+    course = load_course()
+    hosted = course.read_pins("requirements-colab.txt")
+    versions = [f"Python {course.COLAB_VERSION}"] + [
+        f"{label} {'.'.join(hosted[name].split('.')[:2])}"
+        for name, label in (("tensorflow", "TensorFlow"), ("keras", "Keras"), ("shap", "shap"))]
+    install = re.search(r"The set-up cell's install took (\d+) s here", readme).group(1)
     for path in sorted((ROOT / "notebooks").glob("0*.ipynb")):
         cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
         setup = next("".join(c["source"]) for c in cells if c["cell_type"] == "code")
         assert setup.startswith(block + "\n"), path.name
-        assert "**In Colab:**" in "".join(cells[0]["source"]), path.name
+        title = " ".join("".join(cells[0]["source"]).split())
+        note = title[title.index("**In Colab:**"):]
+        assert all(version in note for version in versions), (path.name, versions)
+        assert f"({install} s here)" in note and "run times there were not measured" in note

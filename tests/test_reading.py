@@ -128,6 +128,18 @@ def test_missing_file_is_still_file_not_found(tmp_path):
         data.load_record(tmp_path / "nowhere.csv")
 
 
+def test_a_path_with_spaces_and_a_backslash_loads(shipped, tmp_path):
+    """A learner's folders as Windows names them (spaces; on Linux a backslash is part of a
+    name), given as a Path or as a string, load the same record as the shipped file."""
+    folder = tmp_path / "My Documents" / "runoff data\\2024 copy"
+    folder.mkdir(parents=True)
+    path = folder / "teaching catchment.csv"
+    path.write_bytes(paths.CATCHMENT_CSV.read_bytes())
+    for given in (path, str(path)):
+        record = data.load_record(given, features=data.FEATURES)
+        pd.testing.assert_frame_equal(record, shipped)
+
+
 # --- workbooks -----------------------------------------------------------------------------------
 
 
