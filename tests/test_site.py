@@ -190,6 +190,7 @@ def test_without_an_address_pages_say_how_to_upload_to_colab(tmp_path, capsys):
         for edition in ("notebooks", "student"):
             page = (out / edition / f"{path.stem}.html").read_text(encoding="utf-8")
             assert "Upload notebook" in page and "set-up cell at the top" in page
+            assert "/content/lstm-shap-course" in page, "the set-up cell needs the course there"
             assert "colab.research.google.com/github" not in page
             download = re.search(r'href="([^"]+[.]ipynb)"[^>]*>(<[^>]+>)*Download the notebook',
                                  page).group(1)
@@ -203,17 +204,45 @@ def test_without_an_address_pages_say_how_to_upload_to_colab(tmp_path, capsys):
         assert (out / "docs" / f"{doc.stem}.html").is_file(), f"docs/{doc.name} has no page"
 
 
-def test_with_an_address_pages_link_to_colab_and_binder(tmp_path):
+def test_with_an_address_pages_link_to_colab_and_say_how_to_clone_the_course(tmp_path):
     out = build(tmp_path, small_course(), repository="https://github.com/example/course")
     for path in NOTEBOOKS:
         page = (out / "notebooks" / f"{path.stem}.html").read_text(encoding="utf-8")
         colab = ("https://colab.research.google.com/github/example/course/blob/main/"
                  f"notebooks/{path.name}")
         assert colab in page
-        assert f"https://mybinder.org/v2/gh/example/course/main?labpath=notebooks/{path.name}" \
-            in page
+        # the set-up cell installs the helpers from /content/lstm-shap-course: a clone puts it there
+        assert ("!git clone --depth 1 --branch main https://github.com/example/course "
+                "/content/lstm-shap-course") in re.sub(r"<[^>]+>", "", page)
+        assert "mybinder.org" not in page, "no Binder link: the repository has no Binder set-up"
         student = (out / "student" / f"{path.stem}.html").read_text(encoding="utf-8")
         assert "Upload notebook" in student, "student copies are not in the repository"
+
+
+def test_sidebar_in_course_order_previous_next_and_contents_on_each_page(tmp_path):
+    out = build(tmp_path, small_course())
+    index = (out / "index.html").read_text(encoding="utf-8")
+    sidebar = re.search(r'<nav class="bd-links bd-docs-nav".*?</nav>', index, re.S).group(0)
+    listed = re.findall(r'href="notebooks/([^"]+)[.]html"', sidebar)
+    assert listed == [path.stem for path in NOTEBOOKS], "the sidebar lists them in course order"
+    stems = [None, *(path.stem for path in NOTEBOOKS), None]
+    for before, path, after in zip(stems, NOTEBOOKS, stems[2:], strict=False):
+        page = (out / "notebooks" / f"{path.stem}.html").read_text(encoding="utf-8")
+        navigation = re.search(r'<div class="prev-next-area">.*?</div>\s*</footer>', page, re.S)
+        previous = re.search(r'class="left-prev"\s+href="([^"]+)"', navigation.group(0))
+        following = re.search(r'class="right-next"\s+href="([^"]+)"', navigation.group(0))
+        assert previous.group(1) == (f"{before}.html" if before else "../index.html")
+        if after:
+            assert following.group(1) == f"{after}.html"
+        contents = re.search(r'<nav id="pst-page-toc-nav".*?</nav>', page, re.S).group(0)
+        assert 'href="#exercises"' in contents and 'href="#references"' in contents
+
+
+def test_launch_boxes_name_the_folder_the_set_up_cells_install_from():
+    for path in NOTEBOOKS:
+        notebook = nbformat.read(path, as_version=4)
+        set_up = next(cell.source for cell in notebook.cells if cell.cell_type == "code")
+        assert f"{book.COLAB_FOLDER}/course.py" in set_up, path.name
 
 
 def test_broken_cross_reference_stops_the_build_naming_notebook_and_cell(tmp_path):

@@ -31,6 +31,7 @@ from .outputs import BuildError
 PAGES = ["README.md", "README.zh-CN.md", "data/README.md", "LICENSE.md"]
 LINK = re.compile(r"\]\((?!https?:|mailto:|#)([^)#\s]+)")  # a relative Markdown link's target
 COLAB = "https://colab.research.google.com"
+COLAB_FOLDER = "/content/lstm-shap-course"  # where the set-up cells look for the course
 
 
 def read_settings(book_dir: Path) -> dict:
@@ -44,7 +45,7 @@ def repository_address(url: str | None) -> str | None:
     Raises
     ------
     BuildError
-        When it is set but is not ``https://github.com/OWNER/NAME`` (Colab and Binder open
+        When it is set but is not ``https://github.com/OWNER/NAME`` (Colab opens
         notebooks from GitHub addresses).
     """
     if not (url or "").strip():
@@ -94,6 +95,10 @@ def student_toctree(notebooks: list[str]) -> str:
 def launch_box(name: str, download: str, repository: str | None, branch: str) -> str:
     """The Markdown box near a notebook page's top: how to run this notebook.
 
+    In Colab a notebook's set-up cell installs the helpers from the course's folder,
+    ``/content/lstm-shap-course`` (README: Colab), so the box says how that folder gets there:
+    uploaded with the notebook, or cloned from the repository.
+
     Parameters
     ----------
     name
@@ -107,21 +112,26 @@ def launch_box(name: str, download: str, repository: str | None, branch: str) ->
         The repository's branch the links open.
     """
     download_link = f"[Download the notebook](path:{download})"  # path: a download
+    readme = "[README: Colab](../README.md#colab)"
     if repository is None:
         steps = [
             f"1. {download_link} ({name}).",
-            f"2. Open Colab ({COLAB}), choose *File → Upload notebook* and pick that file "
-            "(or open it in Jupyter on your machine, set up as the README says).",
-            "3. Run the set-up cell at the top first; then run the cells in order.",
+            f"2. Open Colab ({COLAB}), choose *File → Upload notebook* and pick that file. "
+            f"Upload the course's folder too, as `{COLAB_FOLDER}` ({readme}). "
+            "(Or open the notebook in Jupyter on your machine, set up as the README says.)",
+            "3. Run the set-up cell at the top first: it installs the helpers from that folder. "
+            "Then run the cells in order.",
         ]
         return ":::{admonition} Run this notebook yourself\n:class: tip\n\n" + \
             "\n".join(steps) + "\n:::\n"
     slug = repository.removeprefix("https://github.com/")
     colab = f"{COLAB}/github/{slug}/blob/{branch}/notebooks/{name}"
-    binder = f"https://mybinder.org/v2/gh/{slug}/{branch}?labpath=notebooks/{name}"
+    clone = f"!git clone --depth 1 --branch {branch} {repository} {COLAB_FOLDER}"
     return (":::{admonition} Run this notebook yourself\n:class: tip\n\n"
-            f"[Open in Colab]({colab}) · [Open in Binder]({binder}) · {download_link}\n\n"
-            "In Colab, run the set-up cell at the top first; then run the cells in order.\n:::\n")
+            f"[Open in Colab]({colab}) · {download_link}\n\n"
+            "In Colab, first run this in a new cell: it puts the course where the set-up cell "
+            f"installs the helpers from ({readme}).\n\n```\n{clone}\n```\n\n"
+            "Then run the set-up cell at the top, and the cells in order.\n:::\n")
 
 
 def with_launch_box(notebook: nbformat.NotebookNode, box: str) -> nbformat.NotebookNode:
