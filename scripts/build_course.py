@@ -1,10 +1,10 @@
 """Build the course site: execute the notebooks in order and render them with Sphinx and MyST-NB.
 
-Usage (through make, which prepares the environment first):
+Usage (through course.py, which prepares the environment first; make is a shim for it):
 
-    make course      # execute copies of the notebooks, write the site to build/html/
-    make refresh     # re-execute notebooks/ in place so their saved outputs are current
-    python scripts/build_course.py --saved-outputs   # render the saved outputs, no execution
+    python course.py run       # execute copies of the notebooks, write the site to build/html/
+    python course.py refresh   # re-execute notebooks/ in place so their saved outputs are current
+    python course.py site      # the site from the saved outputs (checked current)
 
 Each notebook runs in a fresh kernel from the notebooks/ folder, in file-name order, so
 notebook 02's saved model is there for 03 and 04. Notebooks not executed (not named on the
@@ -54,7 +54,8 @@ def main() -> None:
     """Parse the command line, prepare every notebook, build the site."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--in-place", action="store_true",
-                        help="save executed notebooks back into notebooks/ (make refresh)")
+                        help="save executed notebooks back into notebooks/ "
+                             "(python course.py refresh)")
     parser.add_argument("--saved-outputs", action="store_true",
                         help="execute nothing: render the saved outputs (checked current)")
     parser.add_argument("only", nargs="*", type=Path,

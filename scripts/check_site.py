@@ -1,6 +1,7 @@
 """Check the built course site in a real browser: pages, links, anchors, images, no errors.
 
-Usage (after `make course`; needs Debian's chromium, or CHROMIUM=/path/to/chrome):
+Usage (after `python course.py run` or `python course.py site`; needs Debian's chromium, or
+CHROMIUM=/path/to/chrome):
 
     python scripts/check_site.py            # checks build/html/, screenshots in build/screenshots/
 
@@ -56,7 +57,8 @@ def pages_to_check(site: Path) -> list[str]:
         pages += [f"notebooks/{notebook.stem}.html", f"student/{notebook.stem}.html"]
     missing = [page for page in pages if not (site / page).is_file()]
     if missing:
-        sys.exit(f"error: missing pages in {site}: {', '.join(missing)} (run make course)")
+        sys.exit(f"error: missing pages in {site}: {', '.join(missing)} "
+                 "(build it first: python course.py site)")
     return pages
 
 
