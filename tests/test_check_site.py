@@ -5,6 +5,7 @@ skipped without it; the link and anchor checks run everywhere.
 """
 
 import importlib.util
+import re
 import shutil
 
 import pytest
@@ -53,3 +54,18 @@ def test_the_browser_check_reports_each_fault_and_passes_a_good_page(site, tmp_p
         assert fault in bad
     assert failures["search.html"] == ["no search page (404)"]
     assert (shots / "good.png").is_file() and (shots / "bad.png").is_file()
+
+
+def test_a_notebook_without_its_page_stops_the_check(tmp_path):
+    (tmp_path / "index.html").write_text("<!doctype html><title>home</title>", encoding="utf-8")
+    with pytest.raises(SystemExit, match=r"missing pages in .*notebooks/01_data_preparation.html"):
+        check_site_script().pages_to_check(tmp_path)
+
+
+def test_ci_builds_the_site_and_then_checks_it_in_the_browser():
+    ci = (paths.REPO_ROOT / ".ci" / "run").read_text(encoding="utf-8")
+    steps = re.findall(r"^step (.+)$", ci, flags=re.M)
+    assert "chromium" in ci, "CI installs Debian's chromium"
+    assert steps.index("python course.py site") < steps.index("python course.py check-site")
+    course = (paths.REPO_ROOT / "course.py").read_text(encoding="utf-8")
+    assert re.search(r'"check-site": \(.*?\["scripts/check_site.py"\]\)', course, re.S)

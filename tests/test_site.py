@@ -225,6 +225,10 @@ def test_sidebar_in_course_order_previous_next_and_contents_on_each_page(tmp_pat
     sidebar = re.search(r'<nav class="bd-links bd-docs-nav".*?</nav>', index, re.S).group(0)
     listed = re.findall(r'href="notebooks/([^"]+)[.]html"', sidebar)
     assert listed == [path.stem for path in NOTEBOOKS], "the sidebar lists them in course order"
+    assert 'href="student/index.html"' in sidebar, "the student edition is reachable"
+    student = (out / "student" / "index.html").read_text(encoding="utf-8")
+    assert re.findall(r'href="([^"/]+)[.]html"', student.split('id="about-the-student-edition"')[1]
+                      )[:len(NOTEBOOKS)] == [path.stem for path in NOTEBOOKS]
     stems = [None, *(path.stem for path in NOTEBOOKS), None]
     for before, path, after in zip(stems, NOTEBOOKS, stems[2:], strict=False):
         page = (out / "notebooks" / f"{path.stem}.html").read_text(encoding="utf-8")
