@@ -157,6 +157,12 @@ def test_notebook_missing_from_the_table_of_contents_is_named():
         book.check_toc(index, ["01_a.ipynb", "02_b.ipynb"])
 
 
+def test_table_of_contents_entry_without_its_notebook_is_named():
+    index = "```{toctree}\n:caption: Course\n\nnotebooks/01_a\nnotebooks/02_gone\n```\n"
+    with pytest.raises(outputs.BuildError, match=r"lists notebooks/02_gone, but there is no"):
+        book.check_toc(index, ["01_a.ipynb"])
+
+
 def test_the_repository_address_is_one_setting_cited_the_same():
     site = book.read_settings(paths.REPO_ROOT / "book")["repository"] or None
     citation = yaml.safe_load((paths.REPO_ROOT / "CITATION.cff").read_text(encoding="utf-8"))
