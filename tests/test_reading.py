@@ -102,6 +102,47 @@ def test_gbk_daily_file_with_chinese_dates(tmp_path):
     assert frame.index.equals(pd.DatetimeIndex(days, name="date"))
 
 
+# --- open files ----------------------------------------------------------------------------------
+
+
+def test_a_file_opened_in_the_wrong_encoding_is_refused_not_read_as_mojibake(chinese_text,
+                                                                             tmp_path):
+    """open(path) decodes in the computer's default encoding: GBK's 日期 becomes ÈÕÆÚ."""
+    path = tmp_path / "record.csv"
+    path.write_bytes(chinese_text.encode("gbk"))
+    with path.open(encoding="latin-1") as opened:
+        with pytest.raises(DataError, match=r"file 'record\.csv' was opened as 'latin-1' text, "
+                           r"which reads 'ÈÕÆÚ,.*', but its bytes read '日期,降水量\(mm\),.*'"
+                           r": pass the path of the file instead"):
+            data.load_record(opened)
+    path.write_bytes(chinese_text.encode("utf-8"))  # 降 is E9 99 8D: Windows-1252 has no 8D
+    with path.open(encoding="cp1252") as opened:
+        with pytest.raises(DataError, match=r"opened as 'cp1252' text, but it is not in that "
+                           r"encoding .*binary mode \('rb'\)"):
+            data.load_record(opened)
+
+
+def test_a_file_opened_in_its_own_encoding_is_read(chinese_text, shipped, tmp_path):
+    path = tmp_path / "record.csv"
+    path.write_bytes(chinese_text.encode("gbk"))
+    with path.open(encoding="gbk") as opened:  # as open(path) does on a Chinese Windows
+        record = data.load_record(opened, date_column="日期", features=FEATURES_ZH,
+                                  target=TARGET_ZH)
+    assert same_record(record, shipped)
+    short = tmp_path / "short.csv"  # t°C: GBK's t癈, too short to tell; the encoding given stands
+    short.write_bytes(paths.CATCHMENT_CSV.read_text(encoding="utf-8").replace(
+        "tmean", "t°C").encode("cp1252"))
+    with short.open(encoding="cp1252") as opened:
+        assert "t°C" in data.load_record(opened).columns
+
+
+@pytest.mark.parametrize("source", [None, 3, ["record.csv"]])
+def test_something_that_is_neither_a_path_nor_a_file_is_refused(source):
+    with pytest.raises(DataError, match=r"expected the path of a CSV or \.xlsx file .* or an "
+                       r"open file, got"):
+        data.load_record(source)
+
+
 # --- paths ---------------------------------------------------------------------------------------
 
 PATH_CASES = [
