@@ -233,6 +233,9 @@ WORKBOOK_CASES = [
      {}, r"column '降水量\(mm\)' is not numeric.*'12,5' at row 3"),
     ("day-first text dates", lambda s: {"a": shipped_rows(s, lambda d: f"{d:%d.%m.%Y}")}, {},
      r"'01\.01\.1960' at row 1.*date_format="),
+    ("Excel day numbers", lambda s: {"a": shipped_rows(s, lambda d: (d - pd.Timestamp(
+        "1899-12-30")).days)}, {}, r"'21916' at row 1; .*looks like an Excel date serial number "
+     r"\(day 21916 = 1960-01-01\): format the column as dates in Excel"),
 ]
 
 
