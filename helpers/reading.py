@@ -10,7 +10,8 @@
   encoding it was opened with (``open(path)`` in Windows-1252 on a GBK file) is refused too;
 - reads ``.xlsx`` workbooks (``sheet=``) through the same checks (:mod:`helpers.workbooks`);
 - refuses a separator other than ``sep`` and rows with more or fewer fields than the header,
-  with the ``sep=``/``decimal=`` to pass.
+  with the ``sep=``/``decimal=`` to pass, and a title line above the header
+  (``skiprows=[0]``).
 
 Column names are kept as written, in any language (an empty header cell becomes
 ``Unnamed: i``, as pandas names it).
@@ -213,6 +214,7 @@ def read_table(
             f"{name} has a header line ({lines[0][:60]!r}) but no data rows: check that the "
             "file was exported completely"
         )
+    _check_title_line(name, lines, sep)
     _check_field_counts(name, lines, len(header), sep)
     frame = pd.read_csv(
         io.StringIO("\n".join(lines[1:])), sep=sep, decimal=decimal, header=None,
@@ -249,6 +251,18 @@ def _check_separator(name: str, lines: list[str], header: list[str], sep: str) -
         f"{name} is {SEPARATORS[other]}-separated (header {lines[0][:60]!r}), but "
         f"sep={sep!r} was expected; pass sep={other!r}{decimal_hint}"
     )
+
+
+def _check_title_line(name: str, lines: list[str], sep: str) -> None:
+    """Refuse a title above the header (one cell filled, the next line several), as exports have."""
+    first, second = csv.reader(lines[:2], delimiter=sep)
+    filled = [sum(bool(cell.strip()) for cell in cells) for cells in (first, second)]
+    if filled[0] == 1 and filled[1] > 1:
+        raise DataError(
+            f"{name}: the first line read ({lines[0].rstrip(sep + ' ')[:60]!r}) has one name but "
+            f"the next has {filled[1]} ({lines[1][:60]!r}); if the first line is a title above "
+            "the header, pass skiprows=[0]"
+        )
 
 
 def _check_field_counts(name: str, lines: list[str], n_header: int, sep: str) -> None:

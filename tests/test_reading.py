@@ -8,7 +8,9 @@ shipped CSV, under the names as written, or be refused with a message naming the
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import io
 
 import numpy as np
 import pandas as pd
@@ -141,6 +143,25 @@ def test_something_that_is_neither_a_path_nor_a_file_is_refused(source):
     with pytest.raises(DataError, match=r"expected the path of a CSV or \.xlsx file .* or an "
                        r"open file, got"):
         data.load_record(source)
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".xlsx"])
+def test_a_title_line_above_the_header_points_to_skiprows(chinese_text, shipped, suffix,
+                                                          tmp_path):
+    """Chinese exports often put a title such as 某站逐月资料 above the header."""
+    rows = list(csv.reader(io.StringIO(chinese_text)))
+    path = tmp_path / f"record{suffix}"
+    if suffix == ".csv":
+        path.write_bytes(("某站1960-2022年逐月资料\r\n" + chinese_text).encode("gbk"))
+    else:
+        workbook(path, {"资料": [["某站逐月资料"], *rows]})
+    load = lambda **kwargs: data.load_record(  # noqa: E731
+        path, date_column="日期", features=FEATURES_ZH, target=TARGET_ZH, **kwargs)
+    with pytest.raises(DataError, match=r"the first line read \('某站.*逐月资料'\) has one name "
+                       r"but the next has 11 \('日期,降水量\(mm\),.*if the first line is a title "
+                       r"above the header, pass skiprows=\[0\]"):
+        load()
+    assert same_record(load(skiprows=[0]), shipped)
 
 
 # --- paths ---------------------------------------------------------------------------------------
