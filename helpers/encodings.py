@@ -113,7 +113,7 @@ def _refuse_chinese_read_as_utf8(raw: bytes, text: str, name: str) -> None:
     raise DataError(
         f"cannot tell the encoding of {name}: UTF-8 reads {_first_non_ascii_line(text)!r}; "
         f"{NAMES['gb18030']} reads {_first_non_ascii_line(chinese)!r}. Pass the right one, "
-        "encoding='utf-8' or encoding='gb18030'"
+        "encoding='utf-8' or encoding='gb18030' (encodings tried: UTF-8, GB18030 (GBK))"
     )
 
 

@@ -178,7 +178,7 @@ CASES = [
     ("GBK that is valid UTF-8", then(sub("tmean", "水位"), encode("gbk")), {},
      r"cannot tell the encoding of the CSV text: UTF-8 reads 'date,precip,ˮλ,runoff'; "
      r"GB18030 \(GBK\) reads 'date,precip,水位,runoff'\. Pass the right one, encoding='utf-8' "
-     r"or encoding='gb18030'"),
+     r"or encoding='gb18030' \(encodings tried: UTF-8, GB18030 \(GBK\)\)$"),
     ("GBK that is valid UTF-8, encoding given", then(sub("tmean", "水位"), encode("gbk")),
      {"encoding": "gbk"}, ok(lambda r: "水位" in r.columns)),
     ("UTF-8 signs next to letters", then(sub("tmean", "T(°C)"), sub("precip", "P(m³)"),
