@@ -103,8 +103,10 @@ def _refuse_chinese_read_as_utf8(raw: bytes, text: str, name: str) -> None:
     ``°C`` or ``m³`` sits next to a Latin letter or digit (``Zürich``), the file is refused with
     both readings.
     """
+    if text.isascii():
+        return
     beyond_ascii = [ord(ch) for ch in text if not ch.isascii()]
-    if not beyond_ascii or max(beyond_ascii) >= 0x800 or _WESTERN_IN_WORD.search(text):
+    if max(beyond_ascii) >= 0x800 or _WESTERN_IN_WORD.search(text):
         return
     try:
         chinese = raw.decode("gb2312")
