@@ -14,7 +14,7 @@ encodings one after the other gives mojibake without a word. :func:`decode_text`
    (kana in Big5, ``‚‹‰•`` in Windows-1252), prefers common simplified Chinese over Latin
    letters that never touch a Latin word (GBK's ``日期`` is Windows-1252's ``ÈÕÆÚ``), and
    refuses when two readings still differ (a short header such as ``t°C``, which is ``t癈`` in
-   GBK), or when none reads cleanly.
+   GBK), or when none reads cleanly (then showing what GB18030 and Big5 make of the bytes).
    The refusal names the file, the encodings tried, what each made of the first line, and the
    ``encoding=`` to pass. Other encodings (Shift-JIS, EUC-KR, ...) need ``encoding=``.
 """
@@ -147,8 +147,9 @@ def _detect(raw: bytes, name: str) -> str:
     ]
     if not matches:
         raise DataError(
-            f"{name} is not text in any of the encodings tried ({tried}): pass its encoding, "
-            "e.g. encoding='shift_jis' or encoding='euc-kr', or save it as UTF-8"
+            f"{name} is not text in any of the encodings tried ({tried}) with confidence"
+            f"{_strict_readings(raw)}: pass its encoding (e.g. encoding='gb18030' if that "
+            "reading is right, encoding='shift_jis', encoding='euc-kr'), or save it as UTF-8"
         )
     best = min(match.chaos for match in matches)
     readings: dict[str, str] = {}
@@ -169,6 +170,23 @@ def _detect(raw: bytes, name: str) -> str:
         )
     (codec,) = readings.values()
     return raw.decode(codec)  # the whole file, strictly: an error here would be a bug
+
+
+def _strict_readings(raw: bytes) -> str:
+    """What GB18030 and Big5 make of bytes that detection found no plausible reading for.
+
+    charset-normalizer counts Chinese characters outside its list of about 500 common ones as
+    implausible, so a GBK file whose rows repeat a station name (黄河站) can fall here: the
+    message then shows the GB18030 reading, for the learner to recognise and pass.
+    """
+    readings = []
+    for codec in ("gb18030", "big5"):
+        try:
+            text = raw.decode(codec)
+        except UnicodeDecodeError:
+            continue
+        readings.append(f"{NAMES[codec]} reads {_first_non_ascii_line(text)!r}")
+    return f" ({'; '.join(readings)})" if readings else ""
 
 
 def _plausible(encoding: str, text: str) -> bool:

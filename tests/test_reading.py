@@ -83,6 +83,23 @@ def test_half_width_name_for_a_full_width_header_is_pointed_out(chinese_text, tm
         data.load_record(path, date_column="日期", features=FEATURES_ZH, target=TARGET_ZH)
 
 
+def test_a_station_name_on_every_row_is_refused_with_the_gbk_reading_shown(chinese_text,
+                                                                          shipped, tmp_path):
+    """charset-normalizer finds no plausible reading (黄河站 is not among its common characters):
+    the refusal shows what GB18030 makes of the file and the encoding= to pass."""
+    lines = chinese_text.splitlines()
+    text = "\r\n".join([f"{lines[0]},站名", *(f"{line},黄河站" for line in lines[1:])])
+    path = tmp_path / "record.csv"
+    path.write_bytes(text.encode("gbk"))
+    with pytest.raises(DataError, match=r"not text in any of the encodings tried .* with "
+                       r"confidence \(GB18030 \(GBK\) reads '日期,降水量\(mm\),.*"
+                       r"encoding='gb18030'"):
+        data.load_record(path, date_column="日期", features=FEATURES_ZH, target=TARGET_ZH)
+    record = data.load_record(path, date_column="日期", features=FEATURES_ZH, target=TARGET_ZH,
+                              encoding="gb18030")
+    assert same_record(record, shipped)
+
+
 def test_windows_1252_with_accented_names(shipped, tmp_path):
     text = paths.CATCHMENT_CSV.read_text(encoding="utf-8")
     text = text.replace("tmean", "température").replace("wind", "Windstärke")
