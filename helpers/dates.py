@@ -6,7 +6,9 @@ slashes or dots (``1960/1/1``, ``1960/01``, ``1960-1``, ``1960.1.1``), compact `
 ``196001``, and the Chinese ``1960年1月`` and ``1960年1月1日``. A time after the date
 (``1960/1/1 0:00``, ``1960-01-01T00:00``) is ignored. Dates that put the day or the month first
 (``01/02/1960``) are refused: day and month cannot be told apart, so the message asks for
-``date_format=`` (a ``strptime`` format such as ``"%d.%m.%Y"``).
+``date_format=`` (a ``strptime`` format such as ``"%d.%m.%Y"``). Excel's day numbers
+(``21916``, a date cell that lost its date format) are refused with the date they stand for
+and how to format the column as dates.
 """
 
 from __future__ import annotations
@@ -26,6 +28,9 @@ _YEAR_FIRST = re.compile(
 )
 # The same without separators: 196001 or 19600101.
 _COMPACT = re.compile(r"^(?P<year>\d{4})(?P<month>\d{2})(?P<day>\d{2})?$")
+# A day number as Excel stores dates, shown in a cell without a date format: 21916 = 1960-01-01.
+_EXCEL_SERIAL = re.compile(r"^\d{5}(?:\.0*)?$")
+_EXCEL_EPOCH = pd.Timestamp("1899-12-30")
 # Day or month first: 01.02.1960, 1/2/1960, 01-02-1960.
 _DAY_OR_MONTH_FIRST = re.compile(r"^(\d{1,2})([./-])(\d{1,2})\2\d{4}(?:\D|$)")
 
@@ -101,6 +106,11 @@ def _unreadable(text: pd.Series, bad: np.ndarray, date_column: str, expected: st
     ambiguous = _DAY_OR_MONTH_FIRST.match(value)
     if ambiguous:
         hint = _day_or_month_first(text, ambiguous.group(2))
+    elif _EXCEL_SERIAL.match(value):
+        day = _EXCEL_EPOCH + pd.Timedelta(days=int(float(value)))
+        hint = (f"; {value} looks like an Excel date serial number (day {value} = "
+                f"{day:%Y-%m-%d}): format the column as dates in Excel (Format Cells, Date) and "
+                "save the file again")
     elif first == 0 and value.startswith("#"):
         hint = "; row 1 looks like a units or comment line: delete it, or pass skiprows=[1]"
     elif first == 0:

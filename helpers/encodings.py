@@ -7,13 +7,14 @@ several of these without an error — GBK's ``日期`` is Windows-1252's ``ÈÕ�
 encodings one after the other gives mojibake without a word. :func:`decode_text` instead
 
 1. decodes with ``encoding=`` when it is given (and says where it fails);
-2. honours a byte order mark, and takes text that is valid UTF-8 as UTF-8;
+2. honours a byte order mark, and takes text that is valid UTF-8 as UTF-8, unless it is just
+   as well common Chinese in GBK and not Western text (GBK's ``水位`` is UTF-8's ``ˮλ``);
 3. otherwise asks charset-normalizer which of ``DETECTED`` reads the bytes as the most
    plausible text, leaves out readings that cannot be real text in the encoding's languages
    (kana in Big5, ``‚‹‰•`` in Windows-1252), prefers common simplified Chinese over Latin
    letters that never touch a Latin word (GBK's ``日期`` is Windows-1252's ``ÈÕÆÚ``), and
    refuses when two readings still differ (a short header such as ``t°C``, which is ``t癈`` in
-   GBK), or when none reads cleanly.
+   GBK), or when none reads cleanly (then showing what GB18030 and Big5 make of the bytes).
    The refusal names the file, the encodings tried, what each made of the first line, and the
    ``encoding=`` to pass. Other encodings (Shift-JIS, EUC-KR, ...) need ``encoding=``.
 """
@@ -48,6 +49,12 @@ _LATIN_SIGNS = "°²³µ€£±×"
 # Japanese kana, which Chinese text does not use.
 _KANA = re.compile(r"[\u3040-\u30ff]")
 
+# An accented letter or a sign of _LATIN_SIGNS next to an ASCII letter or digit: Western text
+# (Zürich, °C, m³, 5 €) as opposed to Chinese bytes read in the wrong encoding.
+_WESTERN_IN_WORD = re.compile(
+    rf"[A-Za-z0-9][\u00c0-\u017f{_LATIN_SIGNS}]|[\u00c0-\u017f{_LATIN_SIGNS}][A-Za-z0-9]"
+)
+
 # A Latin letter with an accent next to a plain ASCII letter: how accents appear in words.
 _ACCENT_IN_WORD = re.compile(r"[A-Za-z][\u00c0-\u00ff]|[\u00c0-\u00ff][A-Za-z]")
 
@@ -80,10 +87,36 @@ def decode_text(raw: bytes, name: str, encoding: str | None = None) -> str:
         if raw.startswith(mark):
             return _decode_as(raw, name, codec)
     try:
-        return raw.decode("utf-8")
+        text = raw.decode("utf-8")
     except UnicodeDecodeError:
-        pass
-    return _detect(raw, name)
+        return _detect(raw, name)
+    _refuse_chinese_read_as_utf8(raw, text, name)
+    return text
+
+
+def _refuse_chinese_read_as_utf8(raw: bytes, text: str, name: str) -> None:
+    """Refuse valid UTF-8 that is just as well common Chinese in GBK, unless it reads as Western.
+
+    Chinese text in UTF-8 has three bytes a character; GBK has two, and some pairs are valid
+    UTF-8 too: GBK's ``水位`` is UTF-8's ``ˮλ``. When every character beyond ASCII is a
+    two-byte one, the bytes are also common Chinese (GB2312) and no accent or sign such as
+    ``°C`` or ``m³`` sits next to a Latin letter or digit (``Zürich``), the file is refused with
+    both readings.
+    """
+    if text.isascii():
+        return
+    beyond_ascii = [ord(ch) for ch in text if not ch.isascii()]
+    if max(beyond_ascii) >= 0x800 or _WESTERN_IN_WORD.search(text):
+        return
+    try:
+        chinese = raw.decode("gb2312")
+    except UnicodeDecodeError:
+        return
+    raise DataError(
+        f"cannot tell the encoding of {name}: UTF-8 reads {_first_non_ascii_line(text)!r}; "
+        f"{NAMES['gb18030']} reads {_first_non_ascii_line(chinese)!r}. Pass the right one, "
+        "encoding='utf-8' or encoding='gb18030' (encodings tried: UTF-8, GB18030 (GBK))"
+    )
 
 
 def _decode_as(raw: bytes, name: str, encoding: str) -> str:
@@ -114,8 +147,9 @@ def _detect(raw: bytes, name: str) -> str:
     ]
     if not matches:
         raise DataError(
-            f"{name} is not text in any of the encodings tried ({tried}): pass its encoding, "
-            "e.g. encoding='shift_jis' or encoding='euc-kr', or save it as UTF-8"
+            f"{name} is not text in any of the encodings tried ({tried}) with confidence"
+            f"{_strict_readings(raw)}: pass its encoding (e.g. encoding='gb18030' if that "
+            "reading is right, encoding='shift_jis', encoding='euc-kr'), or save it as UTF-8"
         )
     best = min(match.chaos for match in matches)
     readings: dict[str, str] = {}
@@ -136,6 +170,23 @@ def _detect(raw: bytes, name: str) -> str:
         )
     (codec,) = readings.values()
     return raw.decode(codec)  # the whole file, strictly: an error here would be a bug
+
+
+def _strict_readings(raw: bytes) -> str:
+    """What GB18030 and Big5 make of bytes that detection found no plausible reading for.
+
+    charset-normalizer counts Chinese characters outside its list of about 500 common ones as
+    implausible, so a GBK file whose rows repeat a station name (黄河站) can fall here: the
+    message then shows the GB18030 reading, for the learner to recognise and pass.
+    """
+    readings = []
+    for codec in ("gb18030", "big5"):
+        try:
+            text = raw.decode(codec)
+        except UnicodeDecodeError:
+            continue
+        readings.append(f"{NAMES[codec]} reads {_first_non_ascii_line(text)!r}")
+    return f" ({'; '.join(readings)})" if readings else ""
 
 
 def _plausible(encoding: str, text: str) -> bool:

@@ -87,6 +87,36 @@ def sidecar_path(path: str | PathLike) -> Path:
     return Path(path).with_suffix(".json")
 
 
+def checked_path(path: str | PathLike) -> Path:
+    """The path a model is saved to, refused before any training when it cannot hold one.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        A file name ending in ``.keras``.
+
+    Returns
+    -------
+    pathlib.Path
+
+    Raises
+    ------
+    ValueError
+        An empty path, a folder, or a name that does not end in ``.keras``.
+    """
+    if not str(path).strip():
+        raise ValueError("the model path is empty: pass a file name ending in .keras, e.g. "
+                         "'models/my_catchment.keras'")
+    path = Path(path)
+    if path.is_dir():
+        raise ValueError(f"{paths.shown(path)!r} is a folder: pass a file name inside it ending "
+                         "in .keras, e.g. 'my_catchment.keras' in that folder")
+    if path.suffix != ".keras":
+        raise ValueError(f"the model path {path.name!r} must end in .keras (Keras's file format; "
+                         f"the .json sidecar goes beside it), e.g. {path.stem or 'model'}.keras")
+    return path
+
+
 def _what_to_do(path: Path) -> str:
     """The fix for a damaged saved model, for ModelFileError's message."""
     return (
@@ -113,6 +143,7 @@ def save(model: keras.Model, info: dict, path: str | PathLike) -> None:
     missing = [key for key in SIDECAR_KEYS if key not in info]
     if missing:
         raise ValueError(f"the sidecar needs {', '.join(missing)}")
+    checked_path(path)
     sidecar_path(path).unlink(missing_ok=True)
     with files.replaced_atomically(path) as temporary:
         model.save(temporary)

@@ -6,10 +6,12 @@
 - refuses an empty path, a folder, an empty file or a header without rows by name;
 - decodes text in UTF-8 (with or without BOM), GBK/GB18030, Big5 or Windows-1252 by
   detection, or in the ``encoding=`` given, and refuses rather than guess
-  (:mod:`helpers.encodings`);
+  (:mod:`helpers.encodings`); an open text file whose bytes read otherwise than in the
+  encoding it was opened with (``open(path)`` in Windows-1252 on a GBK file) is refused too;
 - reads ``.xlsx`` workbooks (``sheet=``) through the same checks (:mod:`helpers.workbooks`);
 - refuses a separator other than ``sep`` and rows with more or fewer fields than the header,
-  with the ``sep=``/``decimal=`` to pass.
+  with the ``sep=``/``decimal=`` to pass, and a title line above the header
+  (``skiprows=[0]``).
 
 Column names are kept as written, in any language (an empty header cell becomes
 ``Unnamed: i``, as pandas names it).
@@ -63,8 +65,9 @@ def read_source(
     Raises
     ------
     DataError
-        An empty path, a folder, an old ``.xls`` workbook, undecodable text.
-        A missing file raises ``FileNotFoundError``.
+        An empty path, a folder, an old ``.xls`` workbook, undecodable text, a text stream
+        opened in an encoding its bytes are not in, a source that is neither a path nor an
+        open file. A missing file raises ``FileNotFoundError``.
     """
     if isinstance(source, (str, PathLike)):
         path = _checked_path(source)
@@ -73,18 +76,59 @@ def read_source(
             text, name = workbook_text(str(path), name, sheet)
             return text, name, True
         raw = path.read_bytes()
-    else:
-        raw = source.read()
+    elif hasattr(source, "read"):
         given = getattr(source, "name", None)
         name = f"file {Path(str(given)).name!r}" if isinstance(given, str) else "the CSV text"
+        try:
+            raw = source.read()
+        except UnicodeDecodeError as error:
+            opened_as = getattr(source, "encoding", None) or error.encoding
+            raise DataError(
+                f"{name} was opened as {opened_as!r} text, but it is not in that encoding "
+                f"({error.reason} at byte {error.start}): pass the path of the file instead of "
+                "an open file (its encoding is then detected), or open it in binary mode ('rb')"
+            ) from None
+    else:
+        raise DataError(
+            f"expected the path of a CSV or .xlsx file (a str or pathlib.Path) or an open file, "
+            f"got {type(source).__name__} {str(source)[:60]!r}"
+        )
     if isinstance(raw, str):
-        return raw.removeprefix("\ufeff"), name, False
+        text = raw.removeprefix("\ufeff")
+        _check_stream_encoding(text, getattr(source, "encoding", None), name)
+        return text, name, False
     if raw.startswith(XLSX_MAGIC):
         text, name = workbook_text(io.BytesIO(raw), name, sheet)
         return text, name, True
     if raw.startswith(XLS_MAGIC):
         raise refuse_xls(name)
     return decode_text(raw, name, encoding), name, False
+
+
+def _check_stream_encoding(text: str, opened_as: str | None, name: str) -> None:
+    """Refuse the text of a file opened in an encoding its bytes are not in (mojibake).
+
+    ``open(path)`` decodes in the computer's default encoding (Windows-1252 on a Western
+    Windows), which turns a GBK file's ``日期`` into ``ÈÕÆÚ`` without an error. The text is
+    encoded back to the bytes it came from and decoded as :mod:`helpers.encodings` would
+    decode the file; a confident reading that differs is refused. When detection is not
+    confident (a short ``t°C``), the encoding the file was opened with stands.
+    """
+    if not opened_as or text.isascii():
+        return
+    try:
+        detected = decode_text(text.encode(opened_as), name)
+    except (UnicodeEncodeError, LookupError, DataError):
+        return
+    if detected == text:
+        return
+    shown, meant = (next((line for line in t.splitlines() if not line.isascii()), t)[:60]
+                    for t in (text, detected))
+    raise DataError(
+        f"{name} was opened as {opened_as!r} text, which reads {shown!r}, but its bytes read "
+        f"{meant!r}: pass the path of the file instead of an open file (its encoding is then "
+        f"detected), or open it with the right encoding=... or in binary mode ('rb')"
+    )
 
 
 def _checked_path(source: str | PathLike) -> Path:
@@ -170,6 +214,7 @@ def read_table(
             f"{name} has a header line ({lines[0][:60]!r}) but no data rows: check that the "
             "file was exported completely"
         )
+    _check_title_line(name, lines, sep)
     _check_field_counts(name, lines, len(header), sep)
     frame = pd.read_csv(
         io.StringIO("\n".join(lines[1:])), sep=sep, decimal=decimal, header=None,
@@ -206,6 +251,18 @@ def _check_separator(name: str, lines: list[str], header: list[str], sep: str) -
         f"{name} is {SEPARATORS[other]}-separated (header {lines[0][:60]!r}), but "
         f"sep={sep!r} was expected; pass sep={other!r}{decimal_hint}"
     )
+
+
+def _check_title_line(name: str, lines: list[str], sep: str) -> None:
+    """Refuse a title above the header (one cell filled, the next line several), as exports have."""
+    first, second = csv.reader(lines[:2], delimiter=sep)
+    filled = [sum(bool(cell.strip()) for cell in cells) for cells in (first, second)]
+    if filled[0] == 1 and filled[1] > 1:
+        raise DataError(
+            f"{name}: the first line read ({lines[0].rstrip(sep + ' ')[:60]!r}) has one name but "
+            f"the next has {filled[1]} ({lines[1][:60]!r}); if the first line is a title above "
+            "the header, pass skiprows=[0]"
+        )
 
 
 def _check_field_counts(name: str, lines: list[str], n_header: int, sep: str) -> None:

@@ -366,8 +366,10 @@ def load_or_train(
     helpers.model_files.ModelFileError
         The saved model or its sidecar is damaged; the message names the file and says to
         delete it so that the next call retrains.
+    ValueError
+        ``path`` is empty, a folder or does not end in ``.keras``; before any training.
     """
-    path = Path(path)
+    path = model_files.checked_path(path)  # before training: a folder or '' is refused now
     record = data.load_catchment() if record is None else record
     features = list(data.FEATURES if features is None else features)
     target = data.TARGET if target is None else target

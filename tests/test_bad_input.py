@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from helpers import daily, data
+from helpers import daily, data, paths
 from helpers.data import DataError
 
 N_MONTHS = 48
@@ -175,6 +175,15 @@ CASES = [
      ok(lambda r: "平均气温(℃)" in r.columns)),
     ("GBK header without symbols", then(sub("tmean", "气温"), encode("gbk")), {},
      ok(lambda r: "气温" in r.columns)),
+    ("GBK that is valid UTF-8", then(sub("tmean", "水位"), encode("gbk")), {},
+     r"cannot tell the encoding of the CSV text: UTF-8 reads 'date,precip,ˮλ,runoff'; "
+     r"GB18030 \(GBK\) reads 'date,precip,水位,runoff'\. Pass the right one, encoding='utf-8' "
+     r"or encoding='gb18030' \(encodings tried: UTF-8, GB18030 \(GBK\)\)$"),
+    ("GBK that is valid UTF-8, encoding given", then(sub("tmean", "水位"), encode("gbk")),
+     {"encoding": "gbk"}, ok(lambda r: "水位" in r.columns)),
+    ("UTF-8 signs next to letters", then(sub("tmean", "T(°C)"), sub("precip", "P(m³)"),
+                                         encode("utf-8")), {},
+     ok(lambda r: list(r.columns) == ["P(m³)", "T(°C)", "runoff"])),
     ("wrong encoding given", then(sub("tmean", "气温"), encode("gbk")), {"encoding": "utf-8"},
      r"not valid 'utf-8' text: bytes .* on line 1 cannot be decoded; pass the file's real "
      r"encoding as encoding="),
@@ -355,3 +364,11 @@ def test_complete_months_keeps_the_longest_run_and_says_so():
 
 def test_there_are_at_least_40_cases():
     assert len(CASES) + len(DAILY_CASES) >= 40
+
+
+def test_the_readmes_give_the_number_of_cases():
+    english = (paths.REPO_ROOT / "README.md").read_text(encoding="utf-8")
+    chinese = (paths.REPO_ROOT / "README.zh-CN.md").read_text(encoding="utf-8")
+    stated = [re.search(r"`tests/test_bad_input\.py` \((\d+) bad inputs", english),
+              re.search(r"`tests/test_bad_input\.py`（(\d+) 种错误输入", chinese)]
+    assert [int(match.group(1)) for match in stated] == [len(CASES) + len(DAILY_CASES)] * 2

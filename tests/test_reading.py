@@ -8,7 +8,9 @@ shipped CSV, under the names as written, or be refused with a message naming the
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import io
 
 import numpy as np
 import pandas as pd
@@ -81,6 +83,23 @@ def test_half_width_name_for_a_full_width_header_is_pointed_out(chinese_text, tm
         data.load_record(path, date_column="日期", features=FEATURES_ZH, target=TARGET_ZH)
 
 
+def test_a_station_name_on_every_row_is_refused_with_the_gbk_reading_shown(chinese_text,
+                                                                          shipped, tmp_path):
+    """charset-normalizer finds no plausible reading (黄河站 is not among its common characters):
+    the refusal shows what GB18030 makes of the file and the encoding= to pass."""
+    lines = chinese_text.splitlines()
+    text = "\r\n".join([f"{lines[0]},站名", *(f"{line},黄河站" for line in lines[1:])])
+    path = tmp_path / "record.csv"
+    path.write_bytes(text.encode("gbk"))
+    with pytest.raises(DataError, match=r"not text in any of the encodings tried .* with "
+                       r"confidence \(GB18030 \(GBK\) reads '日期,降水量\(mm\),.*"
+                       r"encoding='gb18030'"):
+        data.load_record(path, date_column="日期", features=FEATURES_ZH, target=TARGET_ZH)
+    record = data.load_record(path, date_column="日期", features=FEATURES_ZH, target=TARGET_ZH,
+                              encoding="gb18030")
+    assert same_record(record, shipped)
+
+
 def test_windows_1252_with_accented_names(shipped, tmp_path):
     text = paths.CATCHMENT_CSV.read_text(encoding="utf-8")
     text = text.replace("tmean", "température").replace("wind", "Windstärke")
@@ -100,6 +119,66 @@ def test_gbk_daily_file_with_chinese_dates(tmp_path):
     frame = daily.read_daily(path, date_column="日期")
     assert list(frame.columns) == ["降水量(mm)"]
     assert frame.index.equals(pd.DatetimeIndex(days, name="date"))
+
+
+# --- open files ----------------------------------------------------------------------------------
+
+
+def test_a_file_opened_in_the_wrong_encoding_is_refused_not_read_as_mojibake(chinese_text,
+                                                                             tmp_path):
+    """open(path) decodes in the computer's default encoding: GBK's 日期 becomes ÈÕÆÚ."""
+    path = tmp_path / "record.csv"
+    path.write_bytes(chinese_text.encode("gbk"))
+    with path.open(encoding="latin-1") as opened:
+        with pytest.raises(DataError, match=r"file 'record\.csv' was opened as 'latin-1' text, "
+                           r"which reads 'ÈÕÆÚ,.*', but its bytes read '日期,降水量\(mm\),.*'"
+                           r": pass the path of the file instead"):
+            data.load_record(opened)
+    path.write_bytes(chinese_text.encode("utf-8"))  # 降 is E9 99 8D: Windows-1252 has no 8D
+    with path.open(encoding="cp1252") as opened:
+        with pytest.raises(DataError, match=r"opened as 'cp1252' text, but it is not in that "
+                           r"encoding .*binary mode \('rb'\)"):
+            data.load_record(opened)
+
+
+def test_a_file_opened_in_its_own_encoding_is_read(chinese_text, shipped, tmp_path):
+    path = tmp_path / "record.csv"
+    path.write_bytes(chinese_text.encode("gbk"))
+    with path.open(encoding="gbk") as opened:  # as open(path) does on a Chinese Windows
+        record = data.load_record(opened, date_column="日期", features=FEATURES_ZH,
+                                  target=TARGET_ZH)
+    assert same_record(record, shipped)
+    short = tmp_path / "short.csv"  # t°C: GBK's t癈, too short to tell; the encoding given stands
+    short.write_bytes(paths.CATCHMENT_CSV.read_text(encoding="utf-8").replace(
+        "tmean", "t°C").encode("cp1252"))
+    with short.open(encoding="cp1252") as opened:
+        assert "t°C" in data.load_record(opened).columns
+
+
+@pytest.mark.parametrize("source", [None, 3, ["record.csv"]])
+def test_something_that_is_neither_a_path_nor_a_file_is_refused(source):
+    with pytest.raises(DataError, match=r"expected the path of a CSV or \.xlsx file .* or an "
+                       r"open file, got"):
+        data.load_record(source)
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".xlsx"])
+def test_a_title_line_above_the_header_points_to_skiprows(chinese_text, shipped, suffix,
+                                                          tmp_path):
+    """Chinese exports often put a title such as 某站逐月资料 above the header."""
+    rows = list(csv.reader(io.StringIO(chinese_text)))
+    path = tmp_path / f"record{suffix}"
+    if suffix == ".csv":
+        path.write_bytes(("某站1960-2022年逐月资料\r\n" + chinese_text).encode("gbk"))
+    else:
+        workbook(path, {"资料": [["某站逐月资料"], *rows]})
+    load = lambda **kwargs: data.load_record(  # noqa: E731
+        path, date_column="日期", features=FEATURES_ZH, target=TARGET_ZH, **kwargs)
+    with pytest.raises(DataError, match=r"the first line read \('某站.*逐月资料'\) has one name "
+                       r"but the next has 11 \('日期,降水量\(mm\),.*if the first line is a title "
+                       r"above the header, pass skiprows=\[0\]"):
+        load()
+    assert same_record(load(skiprows=[0]), shipped)
 
 
 # --- paths ---------------------------------------------------------------------------------------
@@ -204,6 +283,9 @@ WORKBOOK_CASES = [
      {}, r"column '降水量\(mm\)' is not numeric.*'12,5' at row 3"),
     ("day-first text dates", lambda s: {"a": shipped_rows(s, lambda d: f"{d:%d.%m.%Y}")}, {},
      r"'01\.01\.1960' at row 1.*date_format="),
+    ("Excel day numbers", lambda s: {"a": shipped_rows(s, lambda d: (d - pd.Timestamp(
+        "1899-12-30")).days)}, {}, r"'21916' at row 1; .*looks like an Excel date serial number "
+     r"\(day 21916 = 1960-01-01\): format the column as dates in Excel"),
 ]
 
 

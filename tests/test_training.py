@@ -172,6 +172,25 @@ def test_damaged_model_files_are_refused_by_name(record, tmp_path, damage, messa
     assert str(tmp_path) not in str(refusal.value)  # no machine path
 
 
+@pytest.mark.parametrize(
+    ("make_path", "message"),
+    [
+        (lambda tmp: "", r"the model path is empty: pass a file name ending in \.keras"),
+        (lambda tmp: tmp, r"is a folder: pass a file name inside it ending in \.keras"),
+        (lambda tmp: tmp / "流域", r"the model path '流域' must end in \.keras .* 流域\.keras"),
+        (lambda tmp: tmp / "model.h5", r"'model\.h5' must end in \.keras"),
+    ],
+    ids=["empty", "folder", "no suffix", ".h5"],
+)
+def test_a_path_that_cannot_hold_a_model_is_refused_before_training(
+    record, tmp_path, monkeypatch, make_path, message
+):
+    monkeypatch.setattr(training, "train_from_record", lambda *a, **k: pytest.fail("trained"))
+    with pytest.raises(ValueError, match=message):
+        training.load_or_train(make_path(tmp_path), record=record, features=["a", "b", "c"],
+                               target="q", config=TINY, verbose=False)
+
+
 def test_a_damaged_model_inside_the_archive_is_named(record, tmp_path):
     """A complete zip whose content Keras cannot read: Keras's reason, quoted, and the fix."""
     import zipfile
