@@ -329,7 +329,8 @@ def test_every_notebook_installs_the_helpers_in_colab_with_the_readmes_cell():
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     block = next(b for b in re.findall(r"```python\n(.*?)```", readme, flags=re.S)
                  if "google.colab" in b)
-    assert '"/content/lstm-shap-course/course.py", "colab"' in block
+    assert 'setup = "/content/lstm-shap-course/course.py"' in block
+    assert '[sys.executable, setup, "colab"]' in block
     course = load_course()
     hosted = course.read_pins("requirements-colab.txt")
     versions = [f"Python {course.COLAB_VERSION}"] + [
@@ -344,3 +345,24 @@ def test_every_notebook_installs_the_helpers_in_colab_with_the_readmes_cell():
         note = title[title.index("**In Colab:**"):]
         assert all(version in note for version in versions), (path.name, versions)
         assert f"({install} s here)" in note and "run times there were not measured" in note
+
+
+def test_colab_cell_without_the_course_folder_says_what_to_do(monkeypatch):
+    """In Colab without /content/lstm-shap-course, the set-up cell stops with one line that
+    names the missing file and the README's section, not Python's "can't open file" and a
+    CalledProcessError traceback."""
+    import types
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    block = next(b for b in re.findall(r"```python\n(.*?)```", readme, flags=re.S)
+                 if "google.colab" in b)
+    monkeypatch.setitem(sys.modules, "google.colab", types.ModuleType("google.colab"))
+    ran = []
+    monkeypatch.setattr("subprocess.run", lambda *args, **kwargs: ran.append(args))
+    monkeypatch.setattr("os.path.exists", lambda path: False)
+    with pytest.raises(SystemExit, match=r"lstm-shap-course/course\.py not found: .*README: Colab"):
+        exec(block, {})
+    assert ran == []  # nothing is run when the course is not there
+    monkeypatch.setattr("os.path.exists", lambda path: True)
+    exec(block, {})
+    assert ran == [([sys.executable, "/content/lstm-shap-course/course.py", "colab"],)]

@@ -79,3 +79,24 @@ def test_readme_tables_state_the_estimates(readme):
         expected = ttl.readme_cell(*ttl.estimate(path), readme.name.endswith("zh-CN.md"))
         assert rows[number] == expected, f"{readme.name}, notebook {number}: {rows[number]!r}"
 
+
+
+def test_the_session_plan_states_the_computed_times():
+    """docs/session-plan.md's "about N minutes" for a notebook's core (and its time with the
+    exercises, where given) is the estimate, as in the title cells and the READMEs."""
+    import re
+
+    plan = (paths.REPO_ROOT / "docs" / "session-plan.md").read_text(encoding="utf-8")
+    claims = re.findall(r"[Nn]otebook (\d\d[a-z]?)(?: takes|,)? \(?about (\d+) minutes"
+                        r"(?: for the core)?(?:, (\d+) with)?", plan)
+    for section in re.split(r"^## ", plan, flags=re.M):  # a session on one notebook
+        named = re.findall(r"^Session .*\(notebook (\d\d[a-z]?)\)", section)
+        core = re.search(r"^Core \(about (\d+) minutes(?:, (\d+) with)?", section, flags=re.M)
+        if named and core:
+            claims.append((named[0], *core.groups(default="")))
+    by_number = {path.name.split("_")[0]: path for path in NOTEBOOKS}
+    assert len({number for number, _, _ in claims}) >= 7, claims
+    for number, core, total in claims:
+        computed = ttl.estimate(by_number[number])
+        assert int(core) == computed[0], (number, core, computed)
+        assert not total or int(total) == computed[1], (number, total, computed)
