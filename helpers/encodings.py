@@ -113,8 +113,8 @@ def _refuse_chinese_read_as_utf8(raw: bytes, text: str, name: str) -> None:
     except UnicodeDecodeError:
         return
     raise DataError(
-        f"cannot tell the encoding of {name}: UTF-8 reads {_first_non_ascii_line(text)!r}; "
-        f"{NAMES['gb18030']} reads {_first_non_ascii_line(chinese)!r}. Pass the right one, "
+        f"cannot tell the encoding of {name}: UTF-8 reads {first_non_ascii_line(text)!r}; "
+        f"{NAMES['gb18030']} reads {first_non_ascii_line(chinese)!r}. Pass the right one, "
         "encoding='utf-8' or encoding='gb18030' (encodings tried: UTF-8, GB18030 (GBK))"
     )
 
@@ -160,7 +160,7 @@ def _detect(raw: bytes, name: str) -> str:
         readings = _prefer_chinese_over_latin(raw, readings)
     if len(readings) > 1:
         shown = "; ".join(
-            f"{NAMES[codec]} reads {_first_non_ascii_line(text)!r}"
+            f"{NAMES[codec]} reads {first_non_ascii_line(text)!r}"
             for text, codec in readings.items()
         )
         options = " or ".join(f"encoding={codec!r}" for codec in readings.values())
@@ -185,7 +185,7 @@ def _strict_readings(raw: bytes) -> str:
             text = raw.decode(codec)
         except UnicodeDecodeError:
             continue
-        readings.append(f"{NAMES[codec]} reads {_first_non_ascii_line(text)!r}")
+        readings.append(f"{NAMES[codec]} reads {first_non_ascii_line(text)!r}")
     return f" ({'; '.join(readings)})" if readings else ""
 
 
@@ -225,8 +225,19 @@ def _prefer_chinese_over_latin(raw: bytes, readings: dict[str, str]) -> dict[str
     return {text: codec for text, codec in readings.items() if codec != "cp1252"}
 
 
-def _first_non_ascii_line(text: str) -> str:
-    """The first line with a non-ASCII character, cut to 60 characters."""
+def first_non_ascii_line(text: str) -> str:
+    """The first line with a non-ASCII character, cut to 60 characters: what a message shows.
+
+    Parameters
+    ----------
+    text : str
+        Decoded text, e.g. a whole file.
+
+    Returns
+    -------
+    str
+        That line, or the start of ``text`` when every line is ASCII.
+    """
     for line in text.splitlines():
         if not line.isascii():
             return line[:60]

@@ -29,7 +29,7 @@ from typing import IO
 
 import pandas as pd
 
-from helpers.encodings import decode_text
+from helpers.encodings import decode_text, first_non_ascii_line
 from helpers.errors import DataError
 from helpers.workbooks import XLS_MAGIC, XLSX_MAGIC, refuse_xls, workbook_text
 
@@ -122,12 +122,11 @@ def _check_stream_encoding(text: str, opened_as: str | None, name: str) -> None:
         return
     if detected == text:
         return
-    shown, meant = (next((line for line in t.splitlines() if not line.isascii()), t)[:60]
-                    for t in (text, detected))
     raise DataError(
-        f"{name} was opened as {opened_as!r} text, which reads {shown!r}, but its bytes read "
-        f"{meant!r}: pass the path of the file instead of an open file (its encoding is then "
-        f"detected), or open it with the right encoding=... or in binary mode ('rb')"
+        f"{name} was opened as {opened_as!r} text, which reads {first_non_ascii_line(text)!r}, "
+        f"but its bytes read {first_non_ascii_line(detected)!r}: pass the path of the file "
+        "instead of an open file (its encoding is then detected), or open it with the right "
+        "encoding=... or in binary mode ('rb')"
     )
 
 
