@@ -441,7 +441,7 @@ COMMANDS = {
              ["scripts/build_course.py", "--saved-outputs"]),
     "check-site": ("set up, load every page of the built site in headless Chromium",
                    ["scripts/check_site.py"]),
-    "data": ("set up, regenerate data/teaching_catchment.csv", ["-m", "helpers.catchment"]),
+    "data": ("set up, regenerate data/teaching_catchment.csv", ["-m", "helpers._kit.catchment"]),
     "compat": ("set up, check the recipe on other TensorFlow/Keras/shap stacks",
                ["scripts/compat.py"]),
     "env": ("set up the environment only (--check: only say whether it is ready)", []),

@@ -10,8 +10,8 @@ process), so the rates compare the explaining itself; the cluster's start-up is 
 Peak memory is the largest resident set of each process (``VmHWM`` on Linux).
 
 The serial route runs in this process, where TensorFlow's own thread pool may keep more than
-one core busy (the benchmark prints how many, on average); each
-Dask worker runs TensorFlow on one thread (``helpers.parallel``), so that workers do not compete
+one core busy (the benchmark prints how many, on average); each Dask worker runs
+TensorFlow on one thread (``helpers._kit.parallel``), so that workers do not compete
 for cores. Speed-ups are given against both: against the serial process (what a learner gains on
 this machine) and against one worker (how Dask scales as workers are added).
 
@@ -42,7 +42,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import numpy as np  # noqa: E402
 
-from helpers import parallel, regional  # noqa: E402
+from helpers import regional  # noqa: E402
+from helpers._kit import parallel  # noqa: E402
 
 N_WINDOWS, N_BACKGROUND, CHANNELS, UNITS = 70, 50, 14, 32
 CAMELS = {"basins": 671, "test_days": 3652, "background": 100}

@@ -2,7 +2,7 @@
 
 Writes a generated daily record of 30 years (1991-2020, 10 958 days, a date column and six
 variables, one decimal) to a temporary folder in four forms, then times
-``helpers.daily.read_daily`` on each — reading, decoding (with encoding detection),
+``helpers._kit.daily.read_daily`` on each — reading, decoding (with encoding detection),
 parsing the dates and every check of the values — and ``helpers.data.load_record`` on the
 shipped monthly record:
 
@@ -27,7 +27,8 @@ import numpy as np
 import pandas as pd
 from openpyxl import Workbook
 
-from helpers import daily, data
+from helpers import data
+from helpers._kit import daily
 
 NAMES = {"precip": "降水量(mm)", "tmean": "平均气温(℃)", "tmax": "最高气温(℃)",
          "tmin": "最低气温(℃)", "rel_humidity": "相对湿度(%)", "runoff": "径流深(mm)"}

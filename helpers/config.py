@@ -11,14 +11,27 @@ Functions that take settings (``training.load_or_train(config=...)``) accept a
 :class:`CourseConfig` or a dict of the settings to change, e.g. ``{"seed": 1}``
 (:func:`settings_from`).
 
-This module imports nothing from the rest of the package: it is the lowest layer.
+Where the course keeps its files (a clone of the course, or an installed package):
+
+- **a clone**: the shipped data are read from the repository's ``data/`` folder; trained
+  models and the SHAP cache are written to ``models/`` beside it;
+- **an installed package** (``pip install .``): the shipped data are read from inside the
+  package (``helpers/course_data/``, put there by ``pyproject.toml``); models and the cache are
+  written to ``./models`` of the directory Python was started in.
+
+Set the environment variable ``COURSE_MODELS_DIR`` to write models and caches elsewhere.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import importlib.resources
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
+
+from helpers._kit.files import REPO_ROOT
 
 
 @dataclass(frozen=True)
@@ -114,3 +127,17 @@ def settings_from(config: CourseConfig | Mapping[str, object] | None = None) -> 
     raise TypeError(
         f"config must be a CourseConfig or a dict of settings, got {type(config).__name__}"
     )
+
+
+#: Shipped data: the teaching-catchment record and its data dictionary.
+DATA_DIR = (
+    REPO_ROOT / "data"
+    if REPO_ROOT is not None
+    else Path(str(importlib.resources.files("helpers") / "course_data"))
+)
+
+#: The teaching-catchment record shipped with the course.
+CATCHMENT_CSV = DATA_DIR / "teaching_catchment.csv"
+
+#: Trained models and cached explanations (produced, not committed; see README).
+MODELS_DIR = Path(os.environ.get("COURSE_MODELS_DIR") or (REPO_ROOT or Path.cwd()) / "models")

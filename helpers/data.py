@@ -5,10 +5,11 @@ and the variable to predict (target). ``load_record`` reads such a file, checks 
 it indexed by month; ``validate_record`` runs the same checks on a DataFrame you built yourself;
 ``load_catchment`` loads the teaching catchment shipped with the course.
 
-The jobs behind it live in modules of their own: :mod:`helpers.reading` reads the table
-(:mod:`helpers.encodings` decodes its text, :mod:`helpers.workbooks` reads ``.xlsx`` sheets),
-:mod:`helpers.dates` reads the dates, :mod:`helpers.validation` checks the record, and
-:mod:`helpers.columns` checks the column names. This module puts them together.
+The jobs behind it live in modules of their own: :mod:`helpers._kit.tables` reads the
+table (:mod:`helpers._kit.encodings` decodes its text, :mod:`helpers._kit.workbooks` reads
+``.xlsx`` sheets),
+:mod:`helpers._kit.dates` reads the dates, :mod:`helpers._kit.validation` checks the record, and
+:mod:`helpers._kit.columns` checks the column names. This module puts them together.
 
 File format for your own data
 -----------------------------
@@ -32,7 +33,7 @@ File format for your own data
 - **Exactly one row per month**, oldest first, without gaps. Any day of the month is accepted
   and moved to the first of that month (``1960-01-31`` and ``1960-01-15`` both become
   ``1960-01-01``), so month-end and mid-month conventions work. Two rows falling in the same
-  month are refused: aggregate daily data to months first with ``helpers.daily``.
+  month are refused: aggregate daily data to months first with ``helpers._kit.daily``.
 - **Numeric columns** for the features and the target (the target defaults to ``runoff``, in
   mm/month in this course). Every feature is used as given, in the order you list them.
 - **No missing values** in the columns you use: the model cannot take gaps, and filling them is
@@ -72,19 +73,19 @@ from typing import IO
 import numpy as np
 import pandas as pd
 
-from helpers import paths
-from helpers.columns import DATE_COLUMN, FEATURES, TARGET, resolve_columns, unknown_names
-from helpers.config import COURSE
-from helpers.dates import parse_months
-from helpers.errors import DataError
-from helpers.reading import read_table
-from helpers.validation import (
+from helpers import config
+from helpers._kit.columns import DATE_COLUMN, FEATURES, TARGET, resolve_columns, unknown_names
+from helpers._kit.dates import parse_months
+from helpers._kit.errors import DataError
+from helpers._kit.tables import read_table
+from helpers._kit.validation import (
     OUTLIER_LIMIT,
     SENTINELS,
     check_numeric,
     check_plausible,
     validate_record,
 )
+from helpers.config import COURSE
 from helpers.windows import MIN_WINDOWS, check_window
 
 # Names kept importable from here, where the notebooks and the README find them.
@@ -156,7 +157,7 @@ def load_record(
     encoding : str, optional
         The text's encoding (``"gbk"``, ``"utf-8"``, ...); ``None`` detects UTF-8, GBK/GB18030,
         Big5 and Windows-1252, and refuses a file it cannot tell (see
-        :mod:`helpers.encodings`).
+        :mod:`helpers._kit.encodings`).
     sheet : str or int, optional
         The sheet of an ``.xlsx`` workbook; ``None`` takes the only sheet with data.
     sentinels, outlier_limit
@@ -234,9 +235,9 @@ def load_catchment() -> pd.DataFrame:
         Monthly record (Jan 1960 to Feb 2022) with the columns ``FEATURES`` then ``TARGET``,
         indexed by ``date``; see ``load_record``.
     """
-    if not paths.CATCHMENT_CSV.exists():
+    if not config.CATCHMENT_CSV.exists():
         raise FileNotFoundError(
-            f"the teaching record {paths.CATCHMENT_CSV} is missing; it ships with the "
+            f"the teaching record {config.CATCHMENT_CSV} is missing; it ships with the "
             "repository, so restore it with `git checkout -- data/`"
         )
-    return load_record(paths.CATCHMENT_CSV, features=FEATURES, target=TARGET)
+    return load_record(config.CATCHMENT_CSV, features=FEATURES, target=TARGET)

@@ -2,7 +2,7 @@
 
 An attribution array has the shape of the windows it explains, ``(n, window, n_features)``:
 SHAP values, or the process model's true sensitivities laid out the same way
-(:func:`helpers.sample.true_attributions`). Both are summarised by the same functions, so a
+(:func:`helpers._kit.sample.true_attributions`). Both are summarised by the same functions, so a
 difference between them is a difference between the model and the catchment, not between two
 bookkeepings.
 
@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike
 
-from helpers.catchment import snow_fraction
+from helpers._kit.catchment import snow_fraction
 
 #: The three classes, in the order tables show them.
 DRIVERS = ("snowmelt", "recent rainfall", "historical rainfall")

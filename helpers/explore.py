@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike
 
-from helpers.errors import DataError
+from helpers._kit.errors import DataError
 
 
 def monthly_anomalies(frame: pd.DataFrame) -> pd.DataFrame:

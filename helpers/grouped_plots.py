@@ -12,7 +12,7 @@ import pandas as pd
 from matplotlib.axes import Axes
 from numpy.typing import ArrayLike
 
-from helpers import fonts
+from helpers._kit import fonts
 from helpers.plotting import MONTH_LABELS, colour
 
 MONTHS = list(range(1, 13))

@@ -3,7 +3,7 @@
 :func:`helpers.training.load_or_train` reuses a saved model only when the sidecar beside it
 says it was trained on the same features, target, settings, data and library versions
 (:func:`fingerprint`), and refuses a damaged file with :class:`ModelFileError`, which names the
-file and the fix. Both files are written whole or not at all (:mod:`helpers.files`).
+file and the fix. Both files are written whole or not at all (:mod:`helpers._kit.files`).
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 import tensorflow as tf
 
-from helpers import files, paths
+from helpers._kit import files
 from helpers.config import CourseConfig, settings_from
 
 #: Settings of :class:`helpers.config.CourseConfig` that do not change the trained weights (they
@@ -109,7 +109,7 @@ def checked_path(path: str | PathLike) -> Path:
                          "'models/my_catchment.keras'")
     path = Path(path)
     if path.is_dir():
-        raise ValueError(f"{paths.shown(path)!r} is a folder: pass a file name inside it ending "
+        raise ValueError(f"{files.shown(path)!r} is a folder: pass a file name inside it ending "
                          "in .keras, e.g. 'my_catchment.keras' in that folder")
     if path.suffix != ".keras":
         raise ValueError(f"the model path {path.name!r} must end in .keras (Keras's file format; "
@@ -120,7 +120,7 @@ def checked_path(path: str | PathLike) -> Path:
 def _what_to_do(path: Path) -> str:
     """The fix for a damaged saved model, for ModelFileError's message."""
     return (
-        f"delete {paths.shown(path)} and {paths.shown(sidecar_path(path))}, then call "
+        f"delete {files.shown(path)} and {files.shown(sidecar_path(path))}, then call "
         f"training.load_or_train again: it trains the model anew and saves it"
     )
 
@@ -164,13 +164,13 @@ def read_sidecar(path: str | PathLike) -> dict:
         info = json.loads(sidecar.read_text(encoding="utf-8"))
     except (json.JSONDecodeError, UnicodeDecodeError) as error:
         raise ModelFileError(
-            f"the model's sidecar {paths.shown(sidecar)} is damaged: not valid JSON ({error}); "
+            f"the model's sidecar {files.shown(sidecar)} is damaged: not valid JSON ({error}); "
             f"{_what_to_do(model_path)}"
         ) from error
     missing = [key for key in SIDECAR_KEYS if not isinstance(info, dict) or key not in info]
     if missing:
         raise ModelFileError(
-            f"the model's sidecar {paths.shown(sidecar)} lacks {', '.join(missing)} (written by "
+            f"the model's sidecar {files.shown(sidecar)} lacks {', '.join(missing)} (written by "
             f"another version of the course?); {_what_to_do(model_path)}"
         )
     return info
@@ -189,16 +189,16 @@ def load_model(path: str | PathLike) -> keras.Model:
     path = Path(path)
     if path.suffix == ".keras" and not zipfile.is_zipfile(path):
         raise ModelFileError(
-            f"the saved model {paths.shown(path)} is damaged: it is not a complete .keras "
+            f"the saved model {files.shown(path)} is damaged: it is not a complete .keras "
             f"(zip) file, as a save cut short leaves it; {_what_to_do(path)}"
         )
     try:
         return keras.models.load_model(path)
     except Exception as error:  # Keras raises ValueError, OSError, BadZipFile, ... here
         lines = str(error).strip().splitlines() or [""]
-        cause = lines[0].replace(str(path.resolve()), paths.shown(path))
+        cause = lines[0].replace(str(path.resolve()), files.shown(path))
         raise ModelFileError(
-            f"could not load the saved model {paths.shown(path)} ({type(error).__name__}: "
+            f"could not load the saved model {files.shown(path)} ({type(error).__name__}: "
             f"{cause}): the file is damaged or not a Keras model; {_what_to_do(path)}"
         ) from error
 

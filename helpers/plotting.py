@@ -2,7 +2,7 @@
 
 Functions take plain pandas/numpy data, so they work on a learner's own record too, with
 labels in any language: importing this module adds an installed font with Chinese glyphs to
-matplotlib's settings, after the default font (:mod:`helpers.fonts`), so Chinese variable
+matplotlib's settings, after the default font (:mod:`helpers._kit.fonts`), so Chinese variable
 names render in every figure of the session, shap's included.
 """
 
@@ -18,9 +18,9 @@ from matplotlib import patheffects
 from matplotlib.axes import Axes
 from numpy.typing import ArrayLike
 
-from helpers import fonts
+from helpers._kit import fonts
 
-#: The font added for Chinese labels (None when none is installed: see :mod:`helpers.fonts`).
+#: The font added for Chinese labels (None when none is installed: see :mod:`helpers._kit.fonts`).
 CJK_FONT = fonts.use_cjk_font()
 
 MONTH_LABELS = ["J", "F", "M", "A", "M", "J", "J", "A", "S", "O", "N", "D"]

@@ -22,8 +22,8 @@ import numpy as np
 import pandas as pd
 
 from helpers import metrics
-from helpers.catchment import FEATURES, TARGET, oudin_pet, process_drivers
-from helpers.errors import DataError
+from helpers._kit.catchment import FEATURES, TARGET, oudin_pet, process_drivers
+from helpers._kit.errors import DataError
 
 #: Static attributes given to the model, computed from a catchment's training period
 #: (climate) or given as its properties (soil capacity, log of the routing constant).
@@ -347,7 +347,7 @@ def load_model(path: str) -> object:
 def explain_catchment(
     model_path: str, X: np.ndarray, background: np.ndarray, seed: int = 0
 ) -> dict[str, np.ndarray]:
-    """Exact DeepSHAP values of one catchment's windows (a task for :mod:`helpers.parallel`).
+    """Exact DeepSHAP values of one catchment's windows (a task for :mod:`helpers._kit.parallel`).
 
     The model is read from its saved file (in a Dask worker as in this process), TensorFlow
     is seeded and made deterministic, and :func:`helpers.explain.deep_shap` checks that the

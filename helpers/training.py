@@ -18,15 +18,16 @@ import numpy as np
 import pandas as pd
 import tensorflow as tf
 
-from helpers import data, model_files, paths, windowing
+from helpers import config, data, model_files, windowing
+from helpers._kit import files
+from helpers._kit.errors import whole_number
 from helpers.config import COURSE, CourseConfig, settings_from
-from helpers.errors import whole_number
 
 #: The model's name in Keras and the stem of the file notebook 02 saves it to.
 MODEL_NAME = "lstm_runoff"
 
 #: Where notebook 02 saves the trained model; a JSON file with the same stem sits beside it.
-MODEL_PATH = paths.MODELS_DIR / f"{MODEL_NAME}.keras"
+MODEL_PATH = config.MODELS_DIR / f"{MODEL_NAME}.keras"
 
 #: Epochs between two progress lines while training.
 PROGRESS_EVERY = 25
@@ -386,7 +387,7 @@ def load_or_train(
             if model_files.same_scaler(info["scaler"], prepared.scaler.to_dict()):
                 model = model_files.load_model(path)
                 if verbose:
-                    print(f"loaded the trained model from {paths.shown(path)}")
+                    print(f"loaded the trained model from {files.shown(path)}")
                 return TrainedModel(model, prepared, fit_part, validation, config)
             reason = "its scaler differs from the one fitted on the data now"
         if verbose:

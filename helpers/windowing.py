@@ -36,9 +36,9 @@ import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike
 
+from helpers._kit.errors import DataError
+from helpers._kit.validation import validate_record
 from helpers.config import COURSE
-from helpers.errors import DataError
-from helpers.validation import validate_record
 from helpers.windows import MIN_WINDOWS, Windows, make_windows
 
 # The windows themselves live in helpers.windows; they are part of this module's public API.

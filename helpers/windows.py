@@ -19,10 +19,10 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from helpers.columns import resolve_columns
+from helpers._kit.columns import resolve_columns
+from helpers._kit.dates import check_increasing
+from helpers._kit.errors import DataError, listing, plural, whole_number
 from helpers.config import COURSE
-from helpers.dates import check_increasing
-from helpers.errors import DataError, listing, plural, whole_number
 
 #: Fewest sliding windows a record must yield: with the default 80/20 chronological split that
 #: is 19 training and 5 test windows, and a validation slice can still be carved from training.
@@ -216,7 +216,7 @@ def _check_arguments(
         first = months[months.duplicated()][0]
         raise DataError(
             f"month {first:%Y-%m} appears more than once in the frame's dates; the windows need "
-            "one row per month (aggregate daily data with helpers.daily.to_monthly)"
+            "one row per month (aggregate daily data with helpers._kit.daily.to_monthly)"
         )
     check_consecutive_months(frame.index)
     if len(frame) < window:

@@ -3,7 +3,7 @@
 Each case of ``CASES`` starts from the same small valid monthly CSV (``BASE``), changes it
 with one mutation, loads it with ``data.load_record(**kwargs)`` and expects either a
 ``DataError`` whose message matches a regex, or (``ok(check)``) a record on which ``check``
-holds. Adding a case is adding a line. ``DAILY_CASES`` do the same for ``helpers.daily``.
+holds. Adding a case is adding a line. ``DAILY_CASES`` do the same for ``helpers._kit.daily``.
 """
 
 from __future__ import annotations
@@ -16,7 +16,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from helpers import daily, data, paths
+from helpers import config, data
+from helpers._kit import daily
 from helpers.data import DataError
 
 N_MONTHS = 48
@@ -367,8 +368,8 @@ def test_there_are_at_least_40_cases():
 
 
 def test_the_readmes_give_the_number_of_cases():
-    english = (paths.REPO_ROOT / "README.md").read_text(encoding="utf-8")
-    chinese = (paths.REPO_ROOT / "README.zh-CN.md").read_text(encoding="utf-8")
+    english = (config.REPO_ROOT / "README.md").read_text(encoding="utf-8")
+    chinese = (config.REPO_ROOT / "README.zh-CN.md").read_text(encoding="utf-8")
     stated = [re.search(r"`tests/test_bad_input\.py` \((\d+) bad inputs", english),
               re.search(r"`tests/test_bad_input\.py`（(\d+) 种错误输入", chinese)]
     assert [int(match.group(1)) for match in stated] == [len(CASES) + len(DAILY_CASES)] * 2

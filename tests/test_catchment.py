@@ -11,9 +11,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from helpers import catchment as c
-from helpers import paths
-from helpers.catchment import DATE_COLUMN, FEATURES, TARGET
+from helpers import config
+from helpers._kit import catchment as c
+from helpers._kit.catchment import DATE_COLUMN, FEATURES, TARGET
 
 DISTRACTORS = [v for v in FEATURES if v not in c.PROCESS_INPUTS]
 N_TEST = 150  # about the test period of the course (last 20 % of the windows)
@@ -29,7 +29,7 @@ def record():
 @pytest.fixture(scope="module")
 def committed():
     """The shipped CSV, read the way the course reads it (DatetimeIndex named date)."""
-    return pd.read_csv(paths.CATCHMENT_CSV, parse_dates=[DATE_COLUMN], index_col=DATE_COLUMN)
+    return pd.read_csv(config.CATCHMENT_CSV, parse_dates=[DATE_COLUMN], index_col=DATE_COLUMN)
 
 
 @pytest.fixture(scope="module")
@@ -355,10 +355,10 @@ def test_sensitivity_is_fast(committed):
 
 # ------------------------------------------------------------------------------- shipped CSV
 def test_committed_checksum_matches_data_dictionary():
-    readme = (paths.DATA_DIR / "README.md").read_text(encoding="utf-8")
+    readme = (config.DATA_DIR / "README.md").read_text(encoding="utf-8")
     documented = re.findall(r"SHA-256.*?\b([0-9a-f]{64})\b", readme)
     assert documented, "data/README.md must state the SHA-256 checksum of the CSV"
-    assert c.file_sha256(paths.CATCHMENT_CSV) == documented[0]
+    assert c.file_sha256(config.CATCHMENT_CSV) == documented[0]
 
 
 def test_committed_csv_matches_fresh_generation(committed, record):

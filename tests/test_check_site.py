@@ -10,11 +10,11 @@ import shutil
 
 import pytest
 
-from helpers import paths
+from helpers import config
 
 
 def check_site_script():
-    path = paths.REPO_ROOT / "scripts" / "check_site.py"
+    path = config.REPO_ROOT / "scripts" / "check_site.py"
     spec = importlib.util.spec_from_file_location("check_site", path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
@@ -63,9 +63,9 @@ def test_a_notebook_without_its_page_stops_the_check(tmp_path):
 
 
 def test_ci_builds_the_site_and_then_checks_it_in_the_browser():
-    ci = (paths.REPO_ROOT / ".ci" / "run").read_text(encoding="utf-8")
+    ci = (config.REPO_ROOT / ".ci" / "run").read_text(encoding="utf-8")
     steps = re.findall(r"^step (.+)$", ci, flags=re.M)
     assert "chromium" in ci, "CI installs Debian's chromium"
     assert steps.index("python course.py site") < steps.index("python course.py check-site")
-    course = (paths.REPO_ROOT / "course.py").read_text(encoding="utf-8")
+    course = (config.REPO_ROOT / "course.py").read_text(encoding="utf-8")
     assert re.search(r'"check-site": \(.*?\["scripts/check_site.py"\]\)', course, re.S)

@@ -3,11 +3,11 @@ and on the first user's stack (Python 3.9, TensorFlow 2.9, shap 0.40)."""
 
 import importlib.util
 
-from helpers import paths
+from helpers import config
 
 
 def compat_script():
-    path = paths.REPO_ROOT / "scripts" / "compat.py"
+    path = config.REPO_ROOT / "scripts" / "compat.py"
     spec = importlib.util.spec_from_file_location("compat", path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
@@ -15,7 +15,7 @@ def compat_script():
 
 
 def table_rows():
-    text = (paths.REPO_ROOT / "docs" / "compatibility.md").read_text(encoding="utf-8")
+    text = (config.REPO_ROOT / "docs" / "compatibility.md").read_text(encoding="utf-8")
     rows = [line.split("|")[1:-1] for line in text.splitlines() if line.startswith("| ")]
     header, *rows = rows
     return [dict(zip([h.strip() for h in header], [c.strip() for c in row], strict=True))
@@ -55,7 +55,7 @@ def test_after_the_users_own_lines_fail_the_recipe_is_exact_and_training_works_e
 
 
 def test_readme_links_the_table():
-    assert "(docs/compatibility.md)" in (paths.REPO_ROOT / "README.md").read_text(encoding="utf-8")
+    assert "(docs/compatibility.md)" in (config.REPO_ROOT / "README.md").read_text(encoding="utf-8")
 
 
 def test_discard_keeps_at_most_three_environments_on_disk_and_deletes_each(tmp_path, monkeypatch):

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from helpers import data, paths
+from helpers import config, data
 from helpers.data import DataError, load_record, validate_record
 
 FEATURES = ["precip", "tmean", "wind"]
@@ -129,8 +129,8 @@ def test_validate_record_accepts_a_good_frame():
 
 
 def test_shipped_catchment_loads():
-    if not paths.CATCHMENT_CSV.exists():
-        pytest.skip(f"{paths.CATCHMENT_CSV} not generated yet (it ships with the course)")
+    if not config.CATCHMENT_CSV.exists():
+        pytest.skip(f"{config.CATCHMENT_CSV} not generated yet (it ships with the course)")
     record = data.load_catchment()
     assert list(record.columns) == [*data.FEATURES, data.TARGET]
     assert len(record) == 746

@@ -9,10 +9,10 @@ import pytest
 import tensorflow as tf
 
 from helpers import explain
-from helpers.explain._engine import shap_values as engine_shap_values
-from helpers.explain._engine import supports as engine_supports
-from helpers.explain._engine import windows_per_chunk
-from helpers.explain._engine.rules import DERIVATIVES, Pair, product, rescale_multiplier
+from helpers._kit.engine import shap_values as engine_shap_values
+from helpers._kit.engine import supports as engine_supports
+from helpers._kit.engine import windows_per_chunk
+from helpers._kit.engine.rules import DERIVATIVES, Pair, product, rescale_multiplier
 from helpers.explain.errors import EngineAdditivityError, EngineUnsupportedError
 
 WINDOW, N_FEATURES = 8, 5

@@ -7,7 +7,7 @@ from importlib import metadata
 import yaml
 from packaging.requirements import Requirement
 
-from helpers import paths
+from helpers import config
 
 
 def _normalise(name):
@@ -29,13 +29,13 @@ def _pins(lines, this_platform_only=False):
 
 def pip_pins(this_platform_only=False):
     """Package -> version from requirements.txt, optionally only those this platform installs."""
-    text = (paths.REPO_ROOT / "requirements.txt").read_text(encoding="utf-8")
+    text = (config.REPO_ROOT / "requirements.txt").read_text(encoding="utf-8")
     return _pins(text.splitlines(), this_platform_only)
 
 
 def conda_pins():
     """Package -> version from environment.yml, conda and pip sections together."""
-    env = yaml.safe_load((paths.REPO_ROOT / "environment.yml").read_text(encoding="utf-8"))
+    env = yaml.safe_load((config.REPO_ROOT / "environment.yml").read_text(encoding="utf-8"))
     pins = {}
     for entry in env["dependencies"]:
         if isinstance(entry, dict):
@@ -52,7 +52,7 @@ def test_pip_and_conda_routes_pin_the_same_versions():
 
 
 def test_conda_route_uses_python_312():
-    env = yaml.safe_load((paths.REPO_ROOT / "environment.yml").read_text(encoding="utf-8"))
+    env = yaml.safe_load((config.REPO_ROOT / "environment.yml").read_text(encoding="utf-8"))
     assert "python=3.12" in env["dependencies"]
 
 
@@ -64,7 +64,7 @@ def test_running_environment_matches_the_pins():
 
 def test_every_pin_says_what_it_protects():
     """Each pin, or the block of adjacent pins it belongs to, follows a comment line."""
-    text = (paths.REPO_ROOT / "requirements.txt").read_text(encoding="utf-8")
+    text = (config.REPO_ROOT / "requirements.txt").read_text(encoding="utf-8")
     lines = [line.strip() for line in text.splitlines()]
     for number, line in enumerate(lines):
         if "==" in line and not line.startswith("#"):
@@ -76,8 +76,8 @@ def test_every_pin_says_what_it_protects():
 
 def test_data_packages_are_installed_at_their_pins_and_locked():
     """requirements-data.txt (installed with --no-deps) is installed as pinned and locked."""
-    lines = (paths.REPO_ROOT / "requirements-data.txt").read_text(encoding="utf-8").splitlines()
+    lines = (config.REPO_ROOT / "requirements-data.txt").read_text(encoding="utf-8").splitlines()
     pins = dict(line.split("==") for line in lines if line and not line.startswith("#"))
     assert {name: metadata.version(name) for name in pins} == pins
-    locked = (paths.REPO_ROOT / "constraints.txt").read_text(encoding="utf-8").splitlines()
+    locked = (config.REPO_ROOT / "constraints.txt").read_text(encoding="utf-8").splitlines()
     assert all(f"{name}=={version}" in locked for name, version in pins.items())

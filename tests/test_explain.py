@@ -16,7 +16,8 @@ import tensorflow as tf  # noqa: E402
 from scipy.stats import spearmanr  # noqa: E402
 
 from helpers import explain  # noqa: E402
-from helpers.explain import internals, state  # noqa: E402
+from helpers._kit.engine import internals  # noqa: E402
+from helpers.explain import state  # noqa: E402
 
 L = keras.layers
 # Keras warns that shap passes the input as a one-element list; harmless.

@@ -6,7 +6,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 import pytest  # noqa: E402
 
-from helpers.explain import internals  # noqa: E402
+from helpers._kit.engine import internals  # noqa: E402
 
 
 @pytest.mark.parametrize(("module", "attribute"), internals.PRIVATE_ATTRIBUTES)
@@ -67,7 +67,7 @@ def _private_imports(path, package_root):
 
 def test_no_private_name_crosses_a_module_boundary():
     """No helper imports another module's underscore names; a private package such as
-    helpers.explain._engine is imported only from inside its parent package."""
+    helpers._kit.engine is imported only from inside its parent package."""
     from pathlib import Path
 
     package = Path(internals.__file__).parent.parent

@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 import shap
 
-from helpers import explain, files
+from helpers import explain
+from helpers._kit import files
 
 
 def test_replaced_atomically_writes_under_the_real_name_only_at_the_end(tmp_path):

@@ -4,9 +4,9 @@ import ast
 import re
 
 import helpers
-from helpers import paths
+from helpers import config
 
-HELPERS = paths.REPO_ROOT / "helpers"
+HELPERS = config.REPO_ROOT / "helpers"
 
 
 def layer_order():

@@ -12,10 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from helpers import paths
+from helpers import config
 
-PACKAGE = paths.REPO_ROOT / "helpers"
-PYPROJECT = tomllib.loads((paths.REPO_ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+PACKAGE = config.REPO_ROOT / "helpers"
+PYPROJECT = tomllib.loads((config.REPO_ROOT / "pyproject.toml").read_text(encoding="utf-8"))
 
 #: Import names whose distribution is called differently on PyPI.
 DISTRIBUTION = {"charset_normalizer": "charset-normalizer", "sklearn": "scikit-learn",
@@ -48,7 +48,7 @@ def test_every_imported_package_is_declared(module):
 
 def public_functions():
     for path in sorted(PACKAGE.rglob("*.py")):
-        name = ".".join(path.relative_to(paths.REPO_ROOT).with_suffix("").parts)
+        name = ".".join(path.relative_to(config.REPO_ROOT).with_suffix("").parts)
         name = name.removesuffix(".__init__")
         module = importlib.import_module(name)
         for attribute, value in vars(module).items():
@@ -74,17 +74,17 @@ def test_non_editable_install_loads_the_shipped_record(tmp_path):
     # install would otherwise tell setuptools about files pyproject's package list leaves out
     source_tree = tmp_path / "source"
     for name in ("helpers", "data"):
-        shutil.copytree(paths.REPO_ROOT / name, source_tree / name,
+        shutil.copytree(config.REPO_ROOT / name, source_tree / name,
                         ignore=shutil.ignore_patterns("__pycache__"))
     for name in ("pyproject.toml", "README.md", "LICENSE"):
-        shutil.copy2(paths.REPO_ROOT / name, source_tree / name)
+        shutil.copy2(config.REPO_ROOT / name, source_tree / name)
     subprocess.run(
         [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--no-compile",
          "--disable-pip-version-check", "--target", str(target), str(source_tree)],
         check=True, capture_output=True,
     )
     script = (
-        "import helpers, helpers.paths as p; from helpers import data; "
+        "import helpers, helpers.config as p; from helpers import data; "
         "r = data.load_catchment(); "
         "print(helpers.__file__); print(p.REPO_ROOT); print(len(r)); print(p.MODELS_DIR)"
     )
@@ -98,7 +98,7 @@ def test_non_editable_install_loads_the_shipped_record(tmp_path):
     assert Path(models) == tmp_path / "models"
     # every module of the repository's package is in the installed copy (a subpackage missing
     # from pyproject's package list would install without it, and fail only on import)
-    package = paths.REPO_ROOT / "helpers"
+    package = config.REPO_ROOT / "helpers"
     source = {p.relative_to(package) for p in package.rglob("*.py")}
     installed = {p.relative_to(target / "helpers") for p in (target / "helpers").rglob("*.py")}
     assert source <= installed, sorted(map(str, source - installed))

@@ -16,7 +16,8 @@ import cloudpickle
 import numpy as np
 import pytest
 
-from helpers import parallel, regional, training
+from helpers import regional, training
+from helpers._kit import parallel
 
 # the workers cannot import this test module: its task functions travel by value
 cloudpickle.register_pickle_by_value(sys.modules[__name__])

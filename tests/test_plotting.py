@@ -15,7 +15,8 @@ import pandas as pd
 import pytest
 from matplotlib import font_manager
 
-from helpers import explore, fonts, plotting, shap_figures
+from helpers import explore, plotting, shap_figures
+from helpers._kit import fonts
 
 
 @pytest.fixture(autouse=True)

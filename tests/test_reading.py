@@ -17,7 +17,8 @@ import pandas as pd
 import pytest
 from openpyxl import Workbook
 
-from helpers import daily, data, paths
+from helpers import config, data
+from helpers._kit import daily
 from helpers.data import DataError
 
 #: The shipped record's columns under the names of a Chinese export.
@@ -39,7 +40,7 @@ def shipped():
 @pytest.fixture(scope="module")
 def chinese_text():
     """The shipped CSV with Chinese headers and dates such as 1960/1/1."""
-    frame = pd.read_csv(paths.CATCHMENT_CSV, dtype={"date": str})
+    frame = pd.read_csv(config.CATCHMENT_CSV, dtype={"date": str})
     dates = pd.to_datetime(frame["date"])
     frame["date"] = [f"{d.year}/{d.month}/{d.day}" for d in dates]
     return frame.rename(columns=CHINESE).to_csv(index=False, lineterminator="\r\n")
@@ -101,7 +102,7 @@ def test_a_station_name_on_every_row_is_refused_with_the_gbk_reading_shown(chine
 
 
 def test_windows_1252_with_accented_names(shipped, tmp_path):
-    text = paths.CATCHMENT_CSV.read_text(encoding="utf-8")
+    text = config.CATCHMENT_CSV.read_text(encoding="utf-8")
     text = text.replace("tmean", "température").replace("wind", "Windstärke")
     path = tmp_path / "relevé.csv"
     path.write_bytes(text.encode("cp1252"))
@@ -149,7 +150,7 @@ def test_a_file_opened_in_its_own_encoding_is_read(chinese_text, shipped, tmp_pa
                                   target=TARGET_ZH)
     assert same_record(record, shipped)
     short = tmp_path / "short.csv"  # t°C: GBK's t癈, too short to tell; the encoding given stands
-    short.write_bytes(paths.CATCHMENT_CSV.read_text(encoding="utf-8").replace(
+    short.write_bytes(config.CATCHMENT_CSV.read_text(encoding="utf-8").replace(
         "tmean", "t°C").encode("cp1252"))
     with short.open(encoding="cp1252") as opened:
         assert "t°C" in data.load_record(opened).columns
@@ -213,7 +214,7 @@ def test_a_path_with_spaces_and_a_backslash_loads(shipped, tmp_path):
     folder = tmp_path / "My Documents" / "runoff data\\2024 copy"
     folder.mkdir(parents=True)
     path = folder / "teaching catchment.csv"
-    path.write_bytes(paths.CATCHMENT_CSV.read_bytes())
+    path.write_bytes(config.CATCHMENT_CSV.read_bytes())
     for given in (path, str(path)):
         record = data.load_record(given, features=data.FEATURES)
         pd.testing.assert_frame_equal(record, shipped)

@@ -7,7 +7,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from helpers import paths, records
+from helpers import config
+from helpers._kit import records
 
 pytest.importorskip("shap")
 import keras
@@ -17,14 +18,14 @@ L = keras.layers
 
 def readme_recipe():
     """The Python block that defines exact_deep_shap in the README."""
-    text = (paths.REPO_ROOT / "README.md").read_text(encoding="utf-8")
+    text = (config.REPO_ROOT / "README.md").read_text(encoding="utf-8")
     blocks = re.findall(r"```python\n(.*?)```", text, flags=re.S)
     return next(block for block in blocks if "def exact_deep_shap" in block)
 
 
 def notebook_recipe():
     """The notebook 03 cell that defines exact_deep_shap."""
-    path = paths.REPO_ROOT / "notebooks" / "03_shap_error_and_fix.ipynb"
+    path = config.REPO_ROOT / "notebooks" / "03_shap_error_and_fix.ipynb"
     notebook = json.loads(path.read_text(encoding="utf-8"))
     cells = ["".join(c["source"]) for c in notebook["cells"] if c["cell_type"] == "code"]
     return next(cell for cell in cells if "def exact_deep_shap" in cell)
@@ -52,7 +53,7 @@ def test_recipe_function_stays_short():
 
 
 def test_notebook_states_the_recipe_length():
-    notebook = (paths.REPO_ROOT / "notebooks" / "03_shap_error_and_fix.ipynb").read_text(
+    notebook = (config.REPO_ROOT / "notebooks" / "03_shap_error_and_fix.ipynb").read_text(
         encoding="utf-8"
     )
     assert f"{len(recipe_code_lines())} lines of code" in notebook
@@ -234,7 +235,7 @@ def test_recipe_leaves_a_session_that_trains_after_the_users_own_lines_failed():
 
 def own_data_steps():
     """The three Python blocks of the README's 'Your own data' section, by their first line."""
-    text = (paths.REPO_ROOT / "README.md").read_text(encoding="utf-8")
+    text = (config.REPO_ROOT / "README.md").read_text(encoding="utf-8")
     section = text.split("## Your own data")[1].split("\n## ")[0]
     blocks = re.findall(r"```python\n(# \d\..*?)```", section, flags=re.S)
     steps = {block.split(".")[0].removeprefix("# "): block for block in blocks}

@@ -14,7 +14,7 @@ import warnings
 import numpy as np
 import pytest
 
-from helpers import paths
+from helpers import config
 
 pytest.importorskip("shap")
 
@@ -22,7 +22,7 @@ HEADING = "### Chinese spreadsheets, encodings and workbooks"
 
 
 def chinese_block() -> str:
-    text = (paths.REPO_ROOT / "README.md").read_text(encoding="utf-8")
+    text = (config.REPO_ROOT / "README.md").read_text(encoding="utf-8")
     section = text.split(HEADING)[1].split("\n## ")[0].split("\n### ")[0]
     (block,) = re.findall(r"```python\n(.*?)```", section, flags=re.S)
     return block

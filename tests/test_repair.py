@@ -10,7 +10,7 @@ import subprocess
 import sys
 import textwrap
 
-from helpers import paths
+from helpers import config
 
 BROKEN_THEN_REPAIRED = textwrap.dedent(
     """
@@ -52,7 +52,7 @@ BROKEN_THEN_REPAIRED = textwrap.dedent(
 
 
 def test_repair_after_a_failed_deepexplainer_call_before_the_helpers_were_imported():
-    environment = {**os.environ, "PYTHONPATH": str(paths.REPO_ROOT), "TF_CPP_MIN_LOG_LEVEL": "3"}
+    environment = {**os.environ, "PYTHONPATH": str(config.REPO_ROOT), "TF_CPP_MIN_LOG_LEVEL": "3"}
     done = subprocess.run(
         [sys.executable, "-c", BROKEN_THEN_REPAIRED],
         capture_output=True,
@@ -76,7 +76,7 @@ def test_repair_after_a_failed_deepexplainer_call_before_the_helpers_were_import
 
 def readme_repair():
     """The README's repair call and its helper-free one-liner (right after the error messages)."""
-    text = (paths.REPO_ROOT / "README.md").read_text(encoding="utf-8")
+    text = (config.REPO_ROOT / "README.md").read_text(encoding="utf-8")
     intro = text.split("## Quick start")[0]
     assert "shap_TensorListStack" in intro and "Repair a broken session" in intro
     call = re.search(r"```python\n(.*?)```", intro, flags=re.S).group(1)

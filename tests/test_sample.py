@@ -9,9 +9,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from helpers import drivers, regional, sample
-from helpers.catchment import FEATURES, true_sensitivity
-from helpers.errors import DataError
+from helpers import drivers, regional
+from helpers._kit import sample
+from helpers._kit.catchment import FEATURES, true_sensitivity
+from helpers._kit.errors import DataError
 
 WINDOW = 12
 

@@ -15,13 +15,13 @@ import pytest
 import yaml
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
-from helpers import paths
+from helpers import config
 
-sys.path.insert(0, str(paths.REPO_ROOT / "scripts"))
+sys.path.insert(0, str(config.REPO_ROOT / "scripts"))
 
 from coursesite import book, editions, outputs  # noqa: E402
 
-NOTEBOOKS = sorted((paths.REPO_ROOT / "notebooks").glob("[0-9][0-9]*_*.ipynb"))
+NOTEBOOKS = sorted((config.REPO_ROOT / "notebooks").glob("[0-9][0-9]*_*.ipynb"))
 DOI = "https://doi.org/10.1016/0022-1694(70)90255-6"
 SOLUTION = "<details>\n<summary>Solution 1</summary>\n\n```python\nx = 1\n```\n</details>"
 
@@ -147,7 +147,7 @@ def test_progress_bars_and_machine_paths_are_removed():
 # --- table of contents and the repository's address -------------------------------------------
 
 def test_every_notebook_is_in_the_table_of_contents():
-    index = (paths.REPO_ROOT / "book" / "index.md").read_text(encoding="utf-8")
+    index = (config.REPO_ROOT / "book" / "index.md").read_text(encoding="utf-8")
     book.check_toc(index, [path.name for path in NOTEBOOKS])
 
 
@@ -164,8 +164,8 @@ def test_table_of_contents_entry_without_its_notebook_is_named():
 
 
 def test_the_repository_address_is_one_setting_cited_the_same():
-    site = book.read_settings(paths.REPO_ROOT / "book")["repository"] or None
-    citation = yaml.safe_load((paths.REPO_ROOT / "CITATION.cff").read_text(encoding="utf-8"))
+    site = book.read_settings(config.REPO_ROOT / "book")["repository"] or None
+    citation = yaml.safe_load((config.REPO_ROOT / "CITATION.cff").read_text(encoding="utf-8"))
     assert citation.get("repository-code") == site
 
 
@@ -185,7 +185,7 @@ def test_sphinx_warning_names_the_notebook_cell():
 
 def build(tmp_path, notebooks, repository=None):
     out = tmp_path / "html"
-    book.build_site(paths.REPO_ROOT, notebooks, tmp_path / "src", out, repository=repository)
+    book.build_site(config.REPO_ROOT, notebooks, tmp_path / "src", out, repository=repository)
     return out
 
 
@@ -206,7 +206,7 @@ def test_without_an_address_pages_say_how_to_upload_to_colab(tmp_path, capsys):
         assert "Solution 1" not in student and "Set x to one." in student
         assert f'href="{DOI}"' in page, "a reference's DOI is a link"
     assert (out / "README.html").is_file() and (out / "README.zh-CN.html").is_file()
-    for doc in (paths.REPO_ROOT / "docs").glob("*.md"):
+    for doc in (config.REPO_ROOT / "docs").glob("*.md"):
         assert (out / "docs" / f"{doc.stem}.html").is_file(), f"docs/{doc.name} has no page"
 
 

@@ -6,16 +6,16 @@ import sys
 
 import pytest
 
-from helpers import paths
+from helpers import config
 
 _SPEC = importlib.util.spec_from_file_location(
-    "time_to_learn", paths.REPO_ROOT / "scripts" / "time_to_learn.py"
+    "time_to_learn", config.REPO_ROOT / "scripts" / "time_to_learn.py"
 )
 ttl = importlib.util.module_from_spec(_SPEC)
 sys.modules["time_to_learn"] = ttl  # dataclasses look their module up there
 _SPEC.loader.exec_module(ttl)
 
-NOTEBOOKS = sorted((paths.REPO_ROOT / "notebooks").glob("[0-9][0-9]*_*.ipynb"))
+NOTEBOOKS = sorted((config.REPO_ROOT / "notebooks").glob("[0-9][0-9]*_*.ipynb"))
 
 
 def _notebook(tmp_path, cells):
@@ -86,7 +86,7 @@ def test_the_session_plan_states_the_computed_times():
     exercises, where given) is the estimate, as in the title cells and the READMEs."""
     import re
 
-    plan = (paths.REPO_ROOT / "docs" / "session-plan.md").read_text(encoding="utf-8")
+    plan = (config.REPO_ROOT / "docs" / "session-plan.md").read_text(encoding="utf-8")
     claims = re.findall(r"[Nn]otebook (\d\d[a-z]?)(?: takes|,)? \(?about (\d+) minutes"
                         r"(?: for the core)?(?:, (\d+) with)?", plan)
     for section in re.split(r"^## ", plan, flags=re.M):  # a session on one notebook

@@ -18,7 +18,7 @@ import keras  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
-from helpers import explain, paths  # noqa: E402
+from helpers import config, explain  # noqa: E402
 
 pytestmark = pytest.mark.filterwarnings("ignore:The structure of `inputs`")
 L = keras.layers
@@ -28,7 +28,7 @@ RECIPE_REFUSAL = r"exact_deep_shap cannot explain this model exactly .*helpers\.
 
 
 def readme_recipe():
-    text = (paths.REPO_ROOT / "README.md").read_text(encoding="utf-8")
+    text = (config.REPO_ROOT / "README.md").read_text(encoding="utf-8")
     blocks = re.findall(r"```python\n(.*?)```", text, flags=re.S)
     namespace = {}
     exec(next(block for block in blocks if "def exact_deep_shap" in block), namespace)

@@ -15,10 +15,11 @@ import shap
 import tensorflow as tf
 from numpy.typing import ArrayLike
 
-from helpers import files, paths
-from helpers.paths import helpers_code_digest
+from helpers import config
+from helpers._kit import files
+from helpers._kit.files import helpers_code_digest
 
-CACHE_DIR = paths.MODELS_DIR / "shap_cache"
+CACHE_DIR = config.MODELS_DIR / "shap_cache"
 
 
 def _cache_key(route: Callable, model: keras.Model, X, background, options: dict) -> str:
@@ -55,7 +56,7 @@ def cached(
     library versions and the helpers' own source code), so a retrained model, other data or
     changed code are computed afresh: a stale explanation cannot be loaded. Results live in
     ``models/shap_cache/`` of the repository (or of the working directory when the helpers are
-    installed as a package; see :mod:`helpers.paths`).
+    installed as a package; see :mod:`helpers.config`).
 
     Parameters
     ----------
@@ -84,7 +85,7 @@ def cached(
             return _read_entry(path)
         except (zipfile.BadZipFile, EOFError, OSError, ValueError, KeyError) as error:
             warnings.warn(
-                f"the cached explanation {paths.shown(path)} is damaged ({type(error).__name__}: "
+                f"the cached explanation {files.shown(path)} is damaged ({type(error).__name__}: "
                 f"{error}), probably by a run cut short: computing it again",
                 stacklevel=2,
             )

@@ -11,7 +11,7 @@ import shap
 import tensorflow as tf
 from numpy.typing import ArrayLike
 
-from helpers.explain import internals
+from helpers._kit.engine import internals
 from helpers.explain.errors import AdditivityError
 from helpers.explain.graph import model_window_shape
 from helpers.explain.prediction import predict

@@ -8,7 +8,7 @@ the duration of the call, check that every op has a rule, and restore TensorFlow
 global state afterwards, also when something fails.
 
 :func:`deep_shap` runs that fix, or computes the same values with the batched engine
-(:mod:`helpers.explain._engine`) when it covers the model (:func:`choose_engine` says which and
+(:mod:`helpers._kit.engine`) when it covers the model (:func:`choose_engine` says which and
 why), and checks that the values add up to the model's predictions.
 """
 
@@ -24,9 +24,10 @@ import shap
 import tensorflow as tf
 from numpy.typing import ArrayLike
 
+from helpers._kit import engine as _engine
+from helpers._kit.engine import internals
+from helpers._kit.errors import whole_number
 from helpers.config import COURSE
-from helpers.errors import whole_number
-from helpers.explain import _engine, internals
 from helpers.explain.checks import check_additivity, checked_inputs
 from helpers.explain.errors import MODEL_AGNOSTIC_ROUTES, DeepShapFailure, UnsupportedOpError
 from helpers.explain.explanation import window_explanation
@@ -152,7 +153,7 @@ def deep_shap(
       shap's ``passthrough`` rule to ``Split``/``SplitV``, checks that every op has a rule and
       runs ``shap.DeepExplainer`` on the twin, one window at a time. TensorFlow's and shap's
       global state is restored afterwards, also when something fails.
-    - ``"batched"`` (default): the same rules computed by :mod:`helpers.explain._engine` for all
+    - ``"batched"`` (default): the same rules computed by :mod:`helpers._kit.engine` for all
       (window, background) pairs at once, with the time loop kept as a loop: several times
       faster once traced, and memory no longer grows with the window. Models with a layer the
       engine does not cover go to the ``"shap"`` engine by themselves; ``explanation.engine``

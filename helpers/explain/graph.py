@@ -14,7 +14,7 @@ from collections.abc import Iterable
 import keras
 import tensorflow as tf
 
-from helpers.explain import internals
+from helpers._kit.engine import internals
 
 
 def model_window_shape(model: keras.Model) -> tuple | None:

@@ -17,7 +17,7 @@ import pandas as pd
 from numpy.typing import ArrayLike
 
 from helpers import metrics
-from helpers.errors import whole_number
+from helpers._kit.errors import whole_number
 from helpers.explain.prediction import model_outputs, predict
 
 

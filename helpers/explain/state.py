@@ -17,7 +17,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterator
 
-from helpers.explain import internals
+from helpers._kit.engine import internals
 
 #: Linear ops that shap has no rule for; shap's ``passthrough`` rule (the ordinary gradient) is
 #: exact for them. ``Split`` cuts the unrolled LSTM/GRU cells' gate pre-activations into the

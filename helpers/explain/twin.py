@@ -11,7 +11,7 @@ import keras
 import numpy as np
 from numpy.typing import ArrayLike
 
-from helpers.explain import internals
+from helpers._kit.engine import internals
 from helpers.explain.errors import MODEL_AGNOSTIC_ROUTES
 from helpers.explain.graph import fixed_window_shape, model_window_shape
 from helpers.explain.prediction import model_outputs

@@ -16,17 +16,17 @@ from typing import NoReturn
 import keras
 import tensorflow as tf
 
-from helpers.explain import internals
-from helpers.explain._engine.cells import CellSettings
-from helpers.explain._engine.layers import (
+from helpers._kit.engine import internals
+from helpers._kit.engine.cells import CellSettings
+from helpers._kit.engine.layers import (
     ActivationSettings,
     Conv1DSettings,
     DenseSettings,
     IdentitySettings,
     LinearLayerSettings,
 )
-from helpers.explain._engine.recurrent import BidirectionalSettings, RecurrentSettings
-from helpers.explain._engine.rules import activation
+from helpers._kit.engine.recurrent import BidirectionalSettings, RecurrentSettings
+from helpers._kit.engine.rules import activation
 from helpers.explain.errors import EngineUnsupportedError
 
 #: Keras recurrent layers and the ``CellSettings.kind`` of their cells.

@@ -26,7 +26,7 @@ import re
 
 from charset_normalizer import from_bytes
 
-from helpers.errors import DataError
+from helpers._kit.errors import DataError
 
 #: Encodings recognised without ``encoding=``, besides UTF-8 (with or without BOM).
 DETECTED = ("gb18030", "big5", "cp1252")

@@ -14,10 +14,10 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from helpers.columns import resolve_columns
+from helpers._kit.columns import resolve_columns
+from helpers._kit.dates import check_increasing
+from helpers._kit.errors import DataError, listing, plural, row_label
 from helpers.config import COURSE
-from helpers.dates import check_increasing
-from helpers.errors import DataError, listing, plural, row_label
 from helpers.windows import check_consecutive_months, check_record_length, check_window
 
 #: Values that stand for "missing" in many exports; refused unless ``sentinels=()`` is passed.

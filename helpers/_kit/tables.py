@@ -6,9 +6,9 @@
 - refuses an empty path, a folder, an empty file or a header without rows by name;
 - decodes text in UTF-8 (with or without BOM), GBK/GB18030, Big5 or Windows-1252 by
   detection, or in the ``encoding=`` given, and refuses rather than guess
-  (:mod:`helpers.encodings`); an open text file whose bytes read otherwise than in the
+  (:mod:`helpers._kit.encodings`); an open text file whose bytes read otherwise than in the
   encoding it was opened with (``open(path)`` in Windows-1252 on a GBK file) is refused too;
-- reads ``.xlsx`` workbooks (``sheet=``) through the same checks (:mod:`helpers.workbooks`);
+- reads ``.xlsx`` workbooks (``sheet=``) through the same checks (:mod:`helpers._kit.workbooks`);
 - refuses a separator other than ``sep`` and rows with more or fewer fields than the header,
   with the ``sep=``/``decimal=`` to pass, and a title line above the header
   (``skiprows=[0]``).
@@ -29,9 +29,9 @@ from typing import IO
 
 import pandas as pd
 
-from helpers.encodings import decode_text, first_non_ascii_line
-from helpers.errors import DataError
-from helpers.workbooks import XLS_MAGIC, XLSX_MAGIC, refuse_xls, workbook_text
+from helpers._kit.encodings import decode_text, first_non_ascii_line
+from helpers._kit.errors import DataError
+from helpers._kit.workbooks import XLS_MAGIC, XLSX_MAGIC, refuse_xls, workbook_text
 
 #: Separators a file may use, with the name an error message gives them.
 SEPARATORS = {",": "comma", ";": "semicolon", "\t": "tab", "|": "vertical bar"}
@@ -52,9 +52,9 @@ def read_source(
     source : str, path-like or file-like
         A path, or an open text or binary stream.
     encoding : str, optional
-        The text's encoding; ``None`` detects it (see :mod:`helpers.encodings`).
+        The text's encoding; ``None`` detects it (see :mod:`helpers._kit.encodings`).
     sheet : str or int, optional
-        The sheet of a workbook (see :func:`helpers.workbooks.workbook_text`).
+        The sheet of a workbook (see :func:`helpers._kit.workbooks.workbook_text`).
 
     Returns
     -------
@@ -110,7 +110,7 @@ def _check_stream_encoding(text: str, opened_as: str | None, name: str) -> None:
 
     ``open(path)`` decodes in the computer's default encoding (Windows-1252 on a Western
     Windows), which turns a GBK file's ``日期`` into ``ÈÕÆÚ`` without an error. The text is
-    encoded back to the bytes it came from and decoded as :mod:`helpers.encodings` would
+    encoded back to the bytes it came from and decoded as :mod:`helpers._kit.encodings` would
     decode the file; a confident reading that differs is refused. When detection is not
     confident (a short ``t°C``), the encoding the file was opened with stands.
     """

@@ -1,6 +1,6 @@
 """DeepLIFT's rules as shap applies them, on pairs of (window, background) activations.
 
-The lowest layer of the batched DeepSHAP engine (:mod:`helpers.explain._engine`): pure tensor
+The lowest layer of the batched DeepSHAP engine (:mod:`helpers._kit.engine`): pure tensor
 maths, no Keras model and no TensorFlow state.
 
 DeepSHAP in one paragraph

@@ -3,11 +3,11 @@
 Each cell is built from its settings (:class:`CellSettings`) and weight tensors
 (:class:`CellWeights`). ``project`` computes the input's contribution to the gate
 pre-activations of one step; ``step`` does one step on the halves (a
-:class:`~helpers.explain._engine.rules.Pair` of the windows' rows and the background's rows)
+:class:`~helpers._kit.engine.rules.Pair` of the windows' rows and the background's rows)
 and returns the multipliers the backward step needs, one per (window, background) pair (a named
 tuple per cell); ``backward_step`` maps the gradient of the step's output (and of the carried
 state), one row per pair, to the gradient of the projected input and of the previous output.
-The time loop around them is in :mod:`helpers.explain._engine.recurrent`.
+The time loop around them is in :mod:`helpers._kit.engine.recurrent`.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from typing import NamedTuple
 
 import tensorflow as tf
 
-from helpers.explain._engine.rules import (
+from helpers._kit.engine.rules import (
     DERIVATIVES,
     LINEAR,
     Activation,

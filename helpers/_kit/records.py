@@ -5,7 +5,7 @@ record is read where its package installed it (found through ``importlib.metadat
 importing the package, so lumod's numba is not needed). ``RECORDS`` describes each one — the
 package, the file, its format, units, licence and the catchment area with its source — and
 ``load_monthly(name)`` turns it into a monthly record in the course's format with
-``helpers.daily``: precipitation and runoff in mm/month, temperatures in °C. The list, with
+``helpers._kit.daily``: precipitation and runoff in mm/month, temperatures in °C. The list, with
 periods and variables, is in ``data/README.md``.
 """
 
@@ -17,8 +17,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from helpers import daily
-from helpers.errors import DataError
+from helpers._kit import daily
+from helpers._kit.errors import DataError
 
 
 @dataclass(frozen=True)
@@ -38,12 +38,12 @@ class RealRecord:
     area_km2 : float
         Catchment area, and ``area_source``: where that number comes from.
     read : dict
-        Keyword arguments of :func:`helpers.daily.read_daily`.
+        Keyword arguments of :func:`helpers._kit.daily.read_daily`.
     rename : dict
         File column -> course name (``precip``, ``tmean``, ``tmax``, ``tmin``, ``pet``,
         ``discharge``).
     flow_unit : str
-        Unit of the discharge column (see :data:`helpers.daily.FLOW_UNITS`).
+        Unit of the discharge column (see :data:`helpers._kit.daily.FLOW_UNITS`).
     """
 
     package: str
@@ -156,8 +156,8 @@ def load_monthly(name: str) -> pd.DataFrame:
     """The record ``name`` as complete consecutive months: sums in mm/month, means in °C.
 
     Discharge becomes ``runoff`` in mm/month with the catchment area (``RECORDS[name]``); a
-    month counts only when all its days are present (``helpers.daily.to_monthly``), and the
-    longest run of complete months is kept (``helpers.daily.complete_months``).
+    month counts only when all its days are present (``helpers._kit.daily.to_monthly``), and the
+    longest run of complete months is kept (``helpers._kit.daily.complete_months``).
 
     Returns
     -------

@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from tqdm.auto import tqdm
 
-from helpers.paths import helpers_code_digest
+from helpers._kit.files import helpers_code_digest
 
 if TYPE_CHECKING:  # imported when used: the module loads without starting Dask
     from distributed import Client

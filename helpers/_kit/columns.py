@@ -4,7 +4,7 @@ Column names may be in any language (``降水量(mm)``, ``température``): they 
 written. When a name is not found, the message also suggests a column that differs from it only
 in full-width/half-width forms, case or spaces (``降水量（mm）`` for ``降水量(mm)``).
 
-This module sits just above :mod:`helpers.errors`: the loaders, the validation and the windows
+This module sits just above :mod:`helpers._kit.errors`: the loaders, the validation and the windows
 all use it, and the generator of the teaching catchment can take the names from here.
 """
 
@@ -14,7 +14,7 @@ import re
 import unicodedata
 from collections.abc import Sequence
 
-from helpers.errors import DataError
+from helpers._kit.errors import DataError
 
 #: The nine input variables of the teaching catchment, in the order the model sees them.
 FEATURES = [

@@ -22,13 +22,13 @@ The modules, by job (lowest first)
 - ``process``   snow, PET and GR2M, vectorised over a batch of runs
 - ``record``    generating, writing and re-simulating a record
 - ``truth``     the true sensitivities SHAP is checked against
-- ``cli``       ``python -m helpers.catchment`` (``make data``)
+- ``cli``       ``python -m helpers._kit.catchment`` (``make data``)
 
 Columns, units, roles and references: ``data/README.md``.
 """
 
-from helpers.catchment.cli import main
-from helpers.catchment.process import (
+from helpers._kit.catchment.cli import main
+from helpers._kit.catchment.process import (
     gr2m_step,
     initial_state,
     oudin_pet,
@@ -37,7 +37,7 @@ from helpers.catchment.process import (
     snow_fraction,
     snow_step,
 )
-from helpers.catchment.record import (
+from helpers._kit.catchment.record import (
     as_record,
     file_sha256,
     generate_catchment,
@@ -47,7 +47,7 @@ from helpers.catchment.record import (
     start_states,
     write_record,
 )
-from helpers.catchment.settings import (
+from helpers._kit.catchment.settings import (
     DECIMALS,
     DEFAULT_SEED,
     END,
@@ -62,7 +62,7 @@ from helpers.catchment.settings import (
     ProcessParameters,
     WeatherSettings,
 )
-from helpers.catchment.sun import (
+from helpers._kit.catchment.sun import (
     daylight_hours,
     extraterrestrial_radiation,
     mid_month_day_of_year,
@@ -70,14 +70,14 @@ from helpers.catchment.sun import (
     saturation_vapour_pressure,
     seasonal_cycle,
 )
-from helpers.catchment.truth import perturbation_sizes, sensitivity_summary, true_sensitivity
-from helpers.catchment.weather import (
+from helpers._kit.catchment.truth import perturbation_sizes, sensitivity_summary, true_sensitivity
+from helpers._kit.catchment.weather import (
     climate_index_series,
     correlated_ar1,
     gamma_from_normal,
     generate_weather,
 )
-from helpers.columns import DATE_COLUMN, FEATURES, TARGET
+from helpers._kit.columns import DATE_COLUMN, FEATURES, TARGET
 
 __all__ = [
     "DATE_COLUMN", "DECIMALS", "DEFAULT_SEED", "END", "FEATURES", "LATITUDE", "PROCESS_INPUTS",

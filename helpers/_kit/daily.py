@@ -31,11 +31,11 @@ from typing import IO
 import numpy as np
 import pandas as pd
 
-from helpers.columns import unknown_names
-from helpers.dates import parse_days
-from helpers.errors import DataError, whole_number
-from helpers.reading import read_table
-from helpers.validation import OUTLIER_LIMIT, SENTINELS, check_numeric, check_plausible
+from helpers._kit.columns import unknown_names
+from helpers._kit.dates import parse_days
+from helpers._kit.errors import DataError, whole_number
+from helpers._kit.tables import read_table
+from helpers._kit.validation import OUTLIER_LIMIT, SENTINELS, check_numeric, check_plausible
 
 #: Discharge units ``discharge_to_mm`` understands, as cubic metres per second per unit.
 FLOW_UNITS = {"m3/s": 1.0, "m³/s": 1.0, "l/s": 1e-3}
@@ -78,7 +78,7 @@ def read_daily(
     columns : list of str, optional
         Columns to keep (default: all but the date), checked to be numeric.
     encoding : str, optional
-        The text's encoding; ``None`` detects it (see :mod:`helpers.encodings`).
+        The text's encoding; ``None`` detects it (see :mod:`helpers._kit.encodings`).
     sheet : str or int, optional
         The sheet of an ``.xlsx`` workbook; ``None`` takes the only sheet with data.
     sentinels, outlier_limit

@@ -4,7 +4,7 @@ The loop is a ``tf.while_loop``, so the traced graph and its tracing time do not
 window length. The forward loop runs on the windows' rows and the background's rows; each
 step's multipliers (one per pair) are stored in ``TensorArray``s, one row per pair, for the
 backward loop, which runs on the pairs.
-The cells themselves are in :mod:`helpers.explain._engine.cells`.
+The cells themselves are in :mod:`helpers._kit.engine.cells`.
 """
 
 from __future__ import annotations
@@ -14,9 +14,9 @@ from dataclasses import dataclass
 
 import tensorflow as tf
 
-from helpers.explain._engine.cells import CELLS, CellSettings, CellWeights
-from helpers.explain._engine.layers import Block
-from helpers.explain._engine.rules import Pair, as_pairs, as_rows, each_half, product
+from helpers._kit.engine.cells import CELLS, CellSettings, CellWeights
+from helpers._kit.engine.layers import Block
+from helpers._kit.engine.rules import Pair, as_pairs, as_rows, each_half, product
 
 #: Floats a recurrent layer keeps per pair, time step and input value: the input gradient of
 #: each step, collected (1), stacked (1) and transposed (1).

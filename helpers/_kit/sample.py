@@ -3,12 +3,12 @@
 Catchments are drawn around three regimes (:data:`REGIMES`): cold and snow-fed; warm with a
 small, fast soil and routing store; warm with a deep, slow one. Within a regime climate and
 properties vary continuously (uniform draws), and aridity varies with precipitation. Each
-catchment's record comes from :func:`helpers.catchment.generate_catchment` with its own
+catchment's record comes from :func:`helpers._kit.catchment.generate_catchment` with its own
 weather settings, process parameters, latitude and seed; nothing is stored, everything is
 regenerated from ``(n_catchments, seed)``.
 
 The truth of a catchment (:func:`catchment_truth`) is computed from its simulation: the true
-sensitivities of :func:`helpers.catchment.true_sensitivity` laid out like SHAP values, the
+sensitivities of :func:`helpers._kit.catchment.true_sensitivity` laid out like SHAP values, the
 share of the water reaching the soil that is snowmelt, the storage memory (mean lag of
 precipitation's effect) and the dominant driver (:mod:`helpers.drivers`) of those sensitivities.
 The regime is how a catchment was drawn, not its label: the label comes from the simulation.
@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from helpers import drivers
-from helpers.catchment import (
+from helpers._kit.catchment import (
     FEATURES,
     Catchment,
     ProcessParameters,

@@ -1,19 +1,20 @@
-"""Command line: ``python -m helpers.catchment [--seed N] [--out PATH]`` (``make data``)."""
+"""Command line: ``python -m helpers._kit.catchment [--seed N] [--out PATH]`` (``make data``)."""
 
 from __future__ import annotations
 
 import argparse
 from pathlib import Path
 
-from helpers import paths
-from helpers.catchment.record import generate_catchment, record_summary, write_record
-from helpers.catchment.settings import DEFAULT_SEED
+from helpers import config
+from helpers._kit.catchment.record import generate_catchment, record_summary, write_record
+from helpers._kit.catchment.settings import DEFAULT_SEED
 
 
 def main(argv: list[str] | None = None) -> int:
     """Regenerate the CSV, print its SHA-256 checksum and summary statistics."""
     parser = argparse.ArgumentParser(
-        prog="python -m helpers.catchment", description="Regenerate the teaching-catchment CSV."
+        prog="python -m helpers._kit.catchment",
+        description="Regenerate the teaching-catchment CSV.",
     )
     parser.add_argument(
         "--seed",
@@ -24,8 +25,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--out",
         type=Path,
-        default=paths.CATCHMENT_CSV,
-        help=f"output CSV (default {paths.CATCHMENT_CSV})",
+        default=config.CATCHMENT_CSV,
+        help=f"output CSV (default {config.CATCHMENT_CSV})",
     )
     args = parser.parse_args(argv)
     try:

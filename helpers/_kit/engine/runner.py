@@ -17,9 +17,9 @@ import numpy as np
 import tensorflow as tf
 from numpy.typing import ArrayLike
 
+from helpers._kit.engine.reading import LayerPlan, input_window_shape, model_plan
+from helpers._kit.engine.rules import Pair, difference
 from helpers.config import COURSE
-from helpers.explain._engine.reading import LayerPlan, input_window_shape, model_plan
-from helpers.explain._engine.rules import Pair, difference
 from helpers.explain.errors import EngineAdditivityError, EngineUnsupportedError
 from helpers.explain.prediction import traced_predict
 

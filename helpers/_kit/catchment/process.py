@@ -12,8 +12,8 @@ import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike
 
-from helpers.catchment.settings import LATITUDE, TEACHING_PROCESS, ProcessParameters
-from helpers.catchment.sun import extraterrestrial_radiation, mid_month_day_of_year
+from helpers._kit.catchment.settings import LATITUDE, TEACHING_PROCESS, ProcessParameters
+from helpers._kit.catchment.sun import extraterrestrial_radiation, mid_month_day_of_year
 
 
 def snow_fraction(tmean: ArrayLike, params: ProcessParameters = TEACHING_PROCESS) -> np.ndarray:

@@ -4,7 +4,7 @@ Temperature, precipitation and a latent cloudiness follow seasonal cycles plus A
 with correlated innovations; a climate index shifts precipitation and temperature; seven
 distractors (``tmax``, ``tmin``, humidity, sunshine, vapour pressure, wind, the index) are tied
 to the causal variables through cloudiness and temperature. Every coefficient is a field of
-:class:`~helpers.catchment.settings.WeatherSettings`.
+:class:`~helpers._kit.catchment.settings.WeatherSettings`.
 """
 
 from __future__ import annotations
@@ -14,14 +14,14 @@ import pandas as pd
 from numpy.typing import ArrayLike
 from scipy import stats
 
-from helpers.catchment.settings import LATITUDE, TEACHING_WEATHER, WeatherSettings
-from helpers.catchment.sun import (
+from helpers._kit.catchment.settings import LATITUDE, TEACHING_WEATHER, WeatherSettings
+from helpers._kit.catchment.sun import (
     daylight_hours,
     mid_month_day_of_year,
     saturation_vapour_pressure,
     seasonal_cycle,
 )
-from helpers.columns import FEATURES
+from helpers._kit.columns import FEATURES
 
 
 def correlated_ar1(

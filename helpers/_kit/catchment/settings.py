@@ -6,7 +6,7 @@
 - :class:`Catchment`: one catchment as the generator and the process model see it — its process
   parameters, its latitude and the years of spin-up — passed as one object.
 
-The record's column names are not here: the generator takes them from ``helpers.columns`` (a
+The record's column names are not here: the generator takes them from ``helpers._kit.columns`` (a
 lower layer), so it writes exactly the names the loader (``helpers.data``) reads.
 """
 
@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from helpers.columns import FEATURES, TARGET
+from helpers._kit.columns import FEATURES, TARGET
 
 #: Seed of the shipped record ``data/teaching_catchment.csv``: of seeds 0-39, the one whose
 #: record came closest to the design targets (see ``data/README.md``).

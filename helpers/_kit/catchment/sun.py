@@ -6,8 +6,8 @@ import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike
 
-from helpers.catchment.settings import END, START
-from helpers.columns import DATE_COLUMN
+from helpers._kit.catchment.settings import END, START
+from helpers._kit.columns import DATE_COLUMN
 
 
 def monthly_dates(start: str = START, end: str = END) -> pd.DatetimeIndex:

@@ -4,10 +4,10 @@ A *block* is one layer of the chain, built inside the traced function from the l
 (a small frozen dataclass: what the computation depends on, besides the weights) and its weight
 tensors (inputs of the traced function, so that models of one architecture share one trace).
 ``forward(pair) -> (pair, saved)`` computes both halves of its input
-(:class:`~helpers.explain._engine.rules.Pair`: the windows' rows and the background's rows) and
+(:class:`~helpers._kit.engine.rules.Pair`: the windows' rows and the background's rows) and
 the multipliers of its nonlinearities, one per (window, background) pair; ``backward(saved,
 grad) -> grad`` multiplies the gradient (k, m, ...) back through them. Recurrent layers are in
-:mod:`helpers.explain._engine.recurrent`.
+:mod:`helpers._kit.engine.recurrent`.
 
 Memory per (window, background) pair
 ------------------------------------
@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 import keras
 import tensorflow as tf
 
-from helpers.explain._engine.rules import LINEAR, Activation, Pair, as_pairs, as_rows
+from helpers._kit.engine.rules import LINEAR, Activation, Pair, as_pairs, as_rows
 
 #: Floats an affine layer keeps per pair and output value: the rescale multiplier (1), the two
 #: differences x - r of its input and output while the multiplier is computed (2) and the

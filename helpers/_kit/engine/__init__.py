@@ -12,7 +12,7 @@ which is its only user: the package is private, its modules import each other by
 
 Pairs and chunks
 ----------------
-Every activation is a :class:`~helpers.explain._engine.rules.Pair`: its x-half holds the ``k``
+Every activation is a :class:`~helpers._kit.engine.rules.Pair`: its x-half holds the ``k``
 windows of a chunk (``k`` rows), its r-half the ``m`` background windows (``m`` rows). A
 window's forward pass does not depend on the background window it is paired with, so each
 layer's forward pass runs on these ``k + m`` rows; only the multipliers of its nonlinearities
@@ -39,7 +39,7 @@ own predictions) and raises :class:`~helpers.explain.errors.EngineAdditivityErro
 ``tolerance``.
 """
 
-from helpers.explain._engine.runner import (
+from helpers._kit.engine.runner import (
     shap_values,
     shap_values_and_predictions,
     supports,

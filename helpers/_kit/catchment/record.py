@@ -14,13 +14,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from helpers.catchment.process import (
+from helpers._kit.catchment.process import (
     initial_state,
     process_drivers,
     run_process_model,
     snow_fraction,
 )
-from helpers.catchment.settings import (
+from helpers._kit.catchment.settings import (
     DECIMALS,
     DEFAULT_SEED,
     END,
@@ -31,9 +31,9 @@ from helpers.catchment.settings import (
     Catchment,
     WeatherSettings,
 )
-from helpers.catchment.sun import monthly_dates
-from helpers.catchment.weather import generate_weather
-from helpers.columns import DATE_COLUMN, FEATURES, TARGET
+from helpers._kit.catchment.sun import monthly_dates
+from helpers._kit.catchment.weather import generate_weather
+from helpers._kit.columns import DATE_COLUMN, FEATURES, TARGET
 
 
 def as_record(record: pd.DataFrame, columns: Iterable[str] = PROCESS_INPUTS) -> pd.DataFrame:

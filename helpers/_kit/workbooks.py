@@ -14,7 +14,7 @@ import datetime as dt
 import io
 from typing import IO
 
-from helpers.errors import DataError
+from helpers._kit.errors import DataError
 
 #: The first bytes of an .xlsx file (a zip archive) and of an old .xls file (OLE2).
 XLSX_MAGIC = b"PK\x03\x04"

@@ -13,10 +13,10 @@ import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike
 
-from helpers.catchment.process import process_drivers, run_process_model
-from helpers.catchment.record import as_record, start_states
-from helpers.catchment.settings import TEACHING_CATCHMENT, Catchment
-from helpers.columns import FEATURES
+from helpers._kit.catchment.process import process_drivers, run_process_model
+from helpers._kit.catchment.record import as_record, start_states
+from helpers._kit.catchment.settings import TEACHING_CATCHMENT, Catchment
+from helpers._kit.columns import FEATURES
 
 
 def perturbation_sizes(

@@ -18,7 +18,7 @@ import re
 import numpy as np
 import pandas as pd
 
-from helpers.errors import MAX_LISTED, DataError, listing, plural
+from helpers._kit.errors import MAX_LISTED, DataError, listing, plural
 
 # Year, month and optional day, separated by -, / or . (or 年 月 日), then an optional time.
 _YEAR_FIRST = re.compile(
@@ -192,7 +192,7 @@ def parse_months(
     ------
     DataError
         Unreadable or empty dates; a month given twice, or daily data (refer to
-        ``helpers.daily``).
+        ``helpers._kit.daily``).
     """
     dates = parse_dates(text, date_column, date_format, need_day=False)
     months = dates.to_period("M").to_timestamp()
@@ -204,7 +204,7 @@ def parse_months(
         raise DataError(
             f"column {date_column!r}: the file holds daily data (up to {per_month.max()} rows "
             f"per month, e.g. {repeated[0]:%Y-%m}), but the course needs one row per month; "
-            "aggregate it first with helpers.daily.read_daily and helpers.daily.to_monthly "
+            "aggregate it first with helpers.data.read_daily and helpers.data.to_monthly "
             "(README, 'Your own data')"
         )
     rows = np.flatnonzero(months == repeated[0])
