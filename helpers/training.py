@@ -122,9 +122,12 @@ def check_input_shape(model: keras.Model, X: np.ndarray) -> None:
     ValueError
         Naming the expected and the given shape.
     """
-    expected = tuple(model.input_shape[1:])
+    expected = tuple(model.input_shape[1:])  # None where the model accepts any size
     got = tuple(np.shape(X)[1:])
-    if np.ndim(X) != 3 or got != expected:
+    fits = len(got) == len(expected) and all(
+        e in (None, g) for e, g in zip(expected, got, strict=False)
+    )
+    if np.ndim(X) != 3 or not fits:
         raise ValueError(
             f"the model expects windows of shape (n, {expected[0]}, {expected[1]}) "
             f"but got an array of shape {np.shape(X)}"
@@ -204,29 +207,50 @@ def train_model(
 
 
 def predict(
-    model: keras.Model, windows: windowing.Windows, scaler: windowing.Scaler
+    model: keras.Model,
+    windows: windowing.Windows | np.ndarray,
+    scaler: windowing.Scaler | None = None,
+    batch_size: int = 4096,
 ) -> np.ndarray:
-    """Predictions for windows, converted back to the target's units (mm/month).
-
-    The one way the helpers outside ``explain`` predict with a trained model (``scores`` uses
-    it too), after :func:`check_input_shape`.
+    """The model's predictions for windows: the one way the course's files predict.
 
     Parameters
     ----------
     model : keras.Model
-    windows : helpers.windowing.Windows
+        A model giving one value per window.
+    windows : helpers.windowing.Windows or array of shape (n, window, n_features)
         Scaled windows, e.g. ``trained.prepared.test``.
-    scaler : helpers.windowing.Scaler
-        The scaler the windows were made with, e.g. ``trained.prepared.scaler``.
+    scaler : helpers.windowing.Scaler, optional
+        The scaler the windows were made with (``trained.prepared.scaler``): the predictions
+        are then converted back to the target's units (mm/month). Without it they stay in the
+        model's own (standardised) units, as SHAP values are.
+    batch_size : int
+        Windows per call of the model.
 
     Returns
     -------
-    numpy.ndarray
-        One value per window.
+    numpy.ndarray of float64, shape (n,)
+
+    Raises
+    ------
+    ValueError
+        If the windows do not fit the model's input, or the model gives several values per
+        window.
     """
-    check_input_shape(model, windows.X)
-    scaled = model.predict(windows.X, verbose=0).ravel()
-    return scaler.inverse_target(scaled)
+    X = np.asarray(getattr(windows, "X", windows), dtype=np.float32)
+    check_input_shape(model, X)
+    # Keras traces its predict step once per model and keeps it: fast for repeated calls
+    batches = [
+        np.asarray(model.predict_on_batch(X[start : start + batch_size]), dtype=np.float64)
+        for start in range(0, len(X), batch_size)
+    ]
+    outputs = np.concatenate(batches).reshape(len(X), -1)
+    if outputs.shape[1] != 1:
+        raise ValueError(
+            f"model {model.name!r} gives {outputs.shape[1]} values per window; predict needs "
+            "a model with one"
+        )
+    return outputs[:, 0] if scaler is None else scaler.inverse_target(outputs[:, 0])
 
 
 @dataclass
