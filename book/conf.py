@@ -1,7 +1,8 @@
 """Sphinx configuration of the course site (the Jupyter Book 1.x stack: MyST-NB, book theme).
 
-The builder (scripts/build_course.py) copies this folder to build/site-src/, stages the executed
-notebooks and the pages beside it, and runs Sphinx there; see scripts/coursesite/book.py.
+The builder (scripts/site/build_course.py) copies this folder to build/site-src/, stages the
+executed notebooks and the pages beside it, and runs Sphinx there; see
+scripts/site/coursesite/book.py.
 """
 
 from pathlib import Path

@@ -1,4 +1,4 @@
-"""scripts/check_site.py, the site's check in a real browser: it finds what it says it finds.
+"""scripts/site/check_site.py, the site's check in a real browser: it finds what it says it finds.
 
 The browser test needs Debian's chromium (`apt-get install -y chromium`; CI installs it) and is
 skipped without it; the link and anchor checks run everywhere.
@@ -14,7 +14,7 @@ from helpers import config
 
 
 def check_site_script():
-    path = config.REPO_ROOT / "scripts" / "check_site.py"
+    path = config.REPO_ROOT / "scripts" / "site" / "check_site.py"
     spec = importlib.util.spec_from_file_location("check_site", path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
@@ -68,4 +68,4 @@ def test_ci_builds_the_site_and_then_checks_it_in_the_browser():
     assert "chromium" in ci, "CI installs Debian's chromium"
     assert steps.index("python course.py site") < steps.index("python course.py check-site")
     course = (config.REPO_ROOT / "course.py").read_text(encoding="utf-8")
-    assert re.search(r'"check-site": \(.*?\["scripts/check_site.py"\]\)', course, re.S)
+    assert re.search(r'"check-site": \(.*?\["scripts/site/check_site.py"\]\)', course, re.S)

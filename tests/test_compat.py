@@ -7,7 +7,7 @@ from helpers import config
 
 
 def compat_script():
-    path = config.REPO_ROOT / "scripts" / "compat.py"
+    path = config.REPO_ROOT / "scripts" / "compat" / "compat.py"
     spec = importlib.util.spec_from_file_location("compat", path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)

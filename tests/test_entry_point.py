@@ -102,7 +102,7 @@ def test_paths_given_from_another_folder_are_taken_from_there(tmp_path, monkeypa
 
 def test_the_builder_refuses_a_notebook_it_does_not_have(tmp_path):
     """``python course.py run nosuch.ipynb`` once rendered every notebook and executed none."""
-    done = subprocess.run([sys.executable, str(ROOT / "scripts" / "build_course.py"),
+    done = subprocess.run([sys.executable, str(ROOT / "scripts" / "site" / "build_course.py"),
                            str(tmp_path / "01_data_preparation.ipynb")], cwd=tmp_path,
                           capture_output=True, text=True, encoding="utf-8")
     assert done.returncode == 2

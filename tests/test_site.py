@@ -1,6 +1,6 @@
-"""The course site (scripts/build_course.py, scripts/coursesite/): editions, outputs that are never
-stale, the table of contents, launch links with and without the repository's address, and bad
-input that stops the build with a message naming the notebook and the cell.
+"""The course site (scripts/site/build_course.py, scripts/site/coursesite/): editions, outputs
+that are never stale, the table of contents, launch links with and without the repository's
+address, and bad input that stops the build with a message naming the notebook and the cell.
 
 The site builds here from small stand-in notebooks that carry the course's file names (no
 execution, a few seconds); `make course` builds it from the real ones.
@@ -17,7 +17,7 @@ from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_outp
 
 from helpers import config
 
-sys.path.insert(0, str(config.REPO_ROOT / "scripts"))
+sys.path.insert(0, str(config.REPO_ROOT / "scripts" / "site"))
 
 from coursesite import book, editions, outputs  # noqa: E402
 

@@ -1,4 +1,4 @@
-"""One row of docs/compatibility.md: run inside a compat environment by scripts/compat.py.
+"""One row of docs/compatibility.md: run inside a compat environment by scripts/compat/compat.py.
 
 Runs the README's recipe (extracted from README.md as written) and, where the helpers can
 import, helpers.explain.deep_shap on a few tiny seeded recurrent models, and prints one JSON
@@ -22,7 +22,7 @@ import numpy as np
 import shap
 import tensorflow as tf
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 TOLERANCE = 1e-5
 WINDOW, FEATURES = 8, 4
 

@@ -26,7 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from coursesite import book, outputs  # noqa: E402 (the package beside this script)
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 NOTEBOOKS = REPO / "notebooks"
 OUT = REPO / "build" / "html"
 STAGE = REPO / "build" / "site-src"

@@ -53,7 +53,8 @@ def check_outputs_current(notebook: nbformat.NotebookNode, name: str) -> None:
         When the notebook was never executed by ``--in-place``, when a code cell was added,
         removed or edited since, or when a saved output is an error the cell does not expect.
     """
-    refresh = "re-execute it with `python course.py refresh` (scripts/build_course.py --in-place)"
+    refresh = ("re-execute it with `python course.py refresh` "
+               "(scripts/site/build_course.py --in-place)")
     saved = notebook.metadata.get("course", {}).get(HASHES)
     if saved is None:
         raise BuildError(f"{name}: no record of the code its outputs came from; {refresh}")

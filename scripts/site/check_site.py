@@ -3,7 +3,7 @@
 Usage (after `python course.py run` or `python course.py site`; needs Debian's chromium, or
 CHROMIUM=/path/to/chrome):
 
-    python scripts/check_site.py            # checks build/html/, screenshots in build/screenshots/
+    python scripts/site/check_site.py       # checks build/html/, screenshots in build/screenshots/
 
 Serves build/html/ over http on 127.0.0.1 (Python's http.server), opens the landing page and
 every notebook page of both editions in headless Chromium (driven by Playwright, no browser
@@ -32,7 +32,7 @@ from urllib.parse import unquote, urldefrag, urljoin, urlparse
 from playwright.sync_api import BrowserContext, sync_playwright
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
          "--disable-component-update", "--disable-sync", "--no-first-run"]
 
