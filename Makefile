@@ -25,7 +25,8 @@ env:
 course:
 	$(COURSE) run
 
-## The whole test suite: unit tests of helpers/, then every notebook re-executed by nbval.
+## The whole test suite: unit tests of helpers/, then every notebook re-executed by nbval (its
+## options are in pyproject.toml, so `pytest` in .venv runs the same).
 test:
 	$(COURSE) test
 

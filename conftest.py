@@ -1,7 +1,8 @@
 """How the test suite is shared between two worker processes (pytest-xdist).
 
-``python course.py test`` runs the unit tests and every notebook in two processes (``-n 2``).
-pytest-xdist hands each process whole *scopes*; this file says what a scope is:
+The suite (``pytest``, or ``python course.py test``) runs the unit tests and every notebook in
+two processes (``-n 2`` in pyproject.toml's options). pytest-xdist hands each process whole
+*scopes*; this file says what a scope is:
 
 - a notebook's cells share one kernel, so a notebook runs whole, in order, in one process;
 - notebooks 03 to 04c load the model notebook 02 saves (04 to 04c also the SHAP values 03b
@@ -10,10 +11,13 @@ pytest-xdist hands each process whole *scopes*; this file says what a scope is:
 - a unit-test file is one scope, so that its module fixtures are built once.
 
 It sits at the repository's root so that it also applies to ``pytest notebooks`` (the hosted
-stack's run). Without ``-n`` nothing here is used.
+stack's run). With ``-n 0`` the scheduling here is not used.
+
+It also finds nbval's sanitiser (pyproject.toml names it from the course's folder) when pytest
+runs from another folder, such as ``notebooks/``.
 """
 
-from pathlib import PurePosixPath
+from pathlib import Path, PurePosixPath
 
 import pytest
 
@@ -33,6 +37,13 @@ def scope_of(nodeid: str) -> str:
     if name.endswith(".ipynb") and name.split("_")[0] in CHAINED_NOTEBOOKS:
         return "notebooks 02 to 04c"
     return name
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Name the sanitiser from the course's folder when the working folder lacks it."""
+    sanitiser = getattr(config.option, "nbval_sanitize_with", None)  # None: no nbval
+    if sanitiser and not Path(sanitiser).exists() and (config.rootpath / sanitiser).exists():
+        config.option.nbval_sanitize_with = str(config.rootpath / sanitiser)
 
 
 @pytest.hookimpl(optionalhook=True)  # a pytest-xdist hook: called only when it is installed

@@ -9,7 +9,8 @@ Only Python 3.12 or 3.13 is needed: no make, no bash. The script itself runs on 
 virtual environment beside itself with the pinned packages (``requirements.txt``,
 ``constraints.txt``), installs the course's ``helpers`` into it, and runs every command with that
 environment's Python and TensorFlow's quiet settings. ``python course.py --help`` lists the
-commands; the Makefile's targets are shortcuts for them.
+commands; the Makefile's targets are shortcuts for them. The test suite itself is defined in
+pyproject.toml (pytest's options), not here: the test commands only prepare its environment.
 
 The set-up is idempotent: a stamp in the environment records the hash of the pin files and the
 Python version, and is written only after every install step succeeded. A missing or different
@@ -56,14 +57,12 @@ CHILD_ENV = {"TF_CPP_MIN_LOG_LEVEL": "3", "TF_ENABLE_ONEDNN_OPTS": "0"}
 TEST_ENV = {"PYTHONWARNDEFAULTENCODING": "1"}
 TEST_COMMANDS = ("test", "unit", "colab-test")
 
-#: The README's test command (``python course.py test``) runs exactly this under the environment.
-PYTEST = ["-m", "pytest", "tests", "notebooks", "--nbval-lax", "--nbval-current-env",
-          "--nbval-sanitize-with", "tests/nbval_sanitize.cfg", "--nbval-cell-timeout=600",
-          "-p", "no:cacheprovider", "--durations=15",  # the 15 slowest: where the time goes
-          "-n", "2"]  # two worker processes; conftest.py says which tests share one
-#: The same notebook run without the unit tests (the hosted stack has no test pins to check).
-NOTEBOOK_TESTS = [arg for arg in PYTEST if arg != "tests"]
-#: Tools that execute the notebooks as tests on the hosted stack, at requirements.txt's pins.
+#: The test commands run pytest as it is: the suite (the unit tests and every notebook under
+#: nbval, in two processes) is defined in pyproject.toml's [tool.pytest.ini_options] only, so
+#: that a plain ``pytest`` runs the same. ``unit`` and ``colab-test`` name a folder to narrow it.
+PYTEST = ["-m", "pytest"]
+#: Tools that execute the notebooks as tests on the hosted stack, at requirements.txt's pins
+#: (pytest-xdist and its transport execnet: pyproject.toml's options run two processes).
 TEST_TOOLS = ("pytest", "nbval", "ipykernel", "nbclient", "nbformat", "pytest-xdist",
               "execnet")
 
@@ -430,8 +429,7 @@ COMMANDS = {
     "run": ("set up, execute every notebook, write build/html/index.html",
             ["scripts/site/build_course.py"]),
     "test": ("set up, run the unit tests and every notebook under nbval", PYTEST),
-    "unit": ("set up, run the unit tests only", ["-m", "pytest", "tests", "-p",
-                                                 "no:cacheprovider", "-n", "2"]),
+    "unit": ("set up, run the unit tests only", [*PYTEST, "tests"]),
     "lint": ("set up, lint everything with ruff (rules in pyproject.toml)",
              ["-m", "ruff", "check", "."]),
     "lab": ("set up, open the course in JupyterLab", ["-m", "jupyter", "lab", "notebooks"]),
@@ -448,7 +446,7 @@ COMMANDS = {
     "lock": ("set up, rewrite constraints.txt from the environment", []),
     "platforms": ("set up, check that the pins resolve on Windows, macOS and Linux", []),
     "colab-test": ("set up .venv-colab (the hosted runtime's pins, Python 3.13), run every "
-                   "notebook under nbval", NOTEBOOK_TESTS),
+                   "notebook under nbval", [*PYTEST, "notebooks"]),
     "colab": ("install the helpers into THIS Python, changing nothing installed (Colab's cell)",
               []),
 }

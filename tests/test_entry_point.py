@@ -254,13 +254,66 @@ def test_each_python_and_stack_has_its_own_environment():
 # What the commands run
 
 
-def test_the_test_command_is_the_one_the_makefile_ran():
+def pytest_options() -> dict:
+    """pyproject.toml's [tool.pytest.ini_options]: the one definition of the test suite."""
+    import tomllib
+
+    text = (ROOT / "pyproject.toml").read_text(encoding="utf-8")
+    return tomllib.loads(text)["tool"]["pytest"]["ini_options"]
+
+
+def test_the_suite_is_defined_in_pyproject_and_course_py_does_not_repeat_it():
+    """The options the Makefile's test target once gave, now in pyproject.toml: a plain
+    ``pytest`` runs what ``python course.py test`` runs. The test commands add a folder at most."""
+    options = pytest_options()
+    assert options["testpaths"] == ["tests", "notebooks"]
+    addopts = options["addopts"]
+    for option in ("--nbval-lax", "--nbval-current-env", "--nbval-cell-timeout=600",
+                   "--nbval-sanitize-with=tests/nbval_sanitize.cfg", "--durations=15"):
+        assert option in addopts, option
+    pairs = list(zip(addopts, addopts[1:], strict=False))
+    assert ("-p", "no:cacheprovider") in pairs and ("-n", "2") in pairs
+    assert (ROOT / "tests" / "nbval_sanitize.cfg").is_file()
+
     course = load_course()
-    assert course.PYTEST == [
-        "-m", "pytest", "tests", "notebooks", "--nbval-lax", "--nbval-current-env",
-        "--nbval-sanitize-with", "tests/nbval_sanitize.cfg", "--nbval-cell-timeout=600",
-        "-p", "no:cacheprovider", "--durations=15", "-n", "2"]
-    assert "tests" not in course.NOTEBOOK_TESTS and "notebooks" in course.NOTEBOOK_TESTS
+    commands = {name: args for name, (_, args) in course.COMMANDS.items()}
+    assert commands["test"] == ["-m", "pytest"]
+    assert commands["unit"] == ["-m", "pytest", "tests"]
+    assert commands["colab-test"] == ["-m", "pytest", "notebooks"]
+    source = (ROOT / "course.py").read_text(encoding="utf-8")
+    assert not re.search(r"--nbval|no:cacheprovider|--durations|\"-n\"", source)
+    for readme in ("README.md", "README.zh-CN.md"):  # the conda route runs plain pytest too
+        assert "--nbval" not in (ROOT / readme).read_text(encoding="utf-8"), readme
+
+
+def test_every_environment_that_runs_the_tests_has_the_worker_processes():
+    """``-n 2`` in the options needs pytest-xdist wherever pytest runs: the pinned environments
+    (requirements.txt), the conda route (environment.yml) and the hosted stack (TEST_TOOLS)."""
+    course = load_course()
+    assert {"pytest", "nbval", "pytest-xdist", "execnet"} <= set(course.read_pins(
+        "requirements.txt"))
+    assert {"pytest", "nbval", "pytest-xdist", "execnet"} <= set(course.TEST_TOOLS)
+    assert re.search(r"^\s*- pytest-xdist=", (ROOT / "environment.yml").read_text(
+        encoding="utf-8"), flags=re.M)
+
+
+def test_a_plain_pytest_collects_the_unit_tests_and_every_notebook():
+    """``pytest`` with pyproject.toml's options only (one test file stands for tests/, so that
+    collecting imports little), from the course's folder and from notebooks/."""
+    env = {name: value for name, value in os.environ.items() if not name.startswith("PYTEST_")}
+    notebooks = sorted(path.name for path in (ROOT / "notebooks").glob("*.ipynb"))
+    caches = [ROOT / ".pytest_cache", ROOT / "notebooks" / ".pytest_cache"]
+    cached_before = [cache.exists() for cache in caches]
+    for cwd, extra in ((ROOT, ["-o", "python_files=test_scheduling.py"]),
+                       (ROOT / "notebooks", [])):
+        done = subprocess.run([sys.executable, "-m", "pytest", "--collect-only", "-q", *extra],
+                              cwd=cwd, env=env, capture_output=True, text=True, encoding="utf-8")
+        assert done.returncode == 0, done.stdout + done.stderr
+        files = {line.split("::")[0].rsplit("/", 1)[-1] for line in done.stdout.splitlines()
+                 if "::" in line}
+        assert set(notebooks) <= files, (cwd, files)
+        assert ("test_scheduling.py" in files) == (cwd == ROOT), (cwd, files)
+    assert [cache.exists() for cache in caches] == cached_before, "-p no:cacheprovider"
 
 
 def test_children_get_tensorflows_quiet_settings_and_tests_the_encoding_warning():

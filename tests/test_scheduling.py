@@ -49,3 +49,19 @@ def test_every_notebook_that_reads_another_notebooks_files_is_in_the_chain():
     start = numbers.index(chained[0])
     assert tuple(numbers[start:start + len(chained)]) == chained  # consecutive, in file order
     assert "training.train_from_record(" in code_of(NOTEBOOKS[start])  # 02 trains what they load
+
+
+def test_the_sanitiser_is_found_when_pytest_runs_from_another_folder(tmp_path, monkeypatch):
+    """pyproject.toml names tests/nbval_sanitize.cfg from the course's folder; the root
+    conftest.py makes it absolute when the working folder has no such file (and only then)."""
+    from types import SimpleNamespace
+
+    conftest = load_root_conftest()
+    for cwd, expected in ((tmp_path, str(ROOT / "tests" / "nbval_sanitize.cfg")),
+                          (ROOT, "tests/nbval_sanitize.cfg")):
+        monkeypatch.chdir(cwd)
+        config = SimpleNamespace(rootpath=ROOT, option=SimpleNamespace(
+            nbval_sanitize_with="tests/nbval_sanitize.cfg"))
+        conftest.pytest_configure(config)
+        assert config.option.nbval_sanitize_with == expected
+    conftest.pytest_configure(SimpleNamespace(rootpath=ROOT, option=SimpleNamespace()))  # no nbval
