@@ -18,7 +18,8 @@ so that it can be compared with precipitation. Three steps get there:
    0 mm, which a model would learn as a drought.)
 
 ``complete_months`` then cuts the longest stretch of consecutive complete months, the form
-``helpers.data.validate_record`` and the windows need.
+``helpers.data.validate_record`` and the windows need. The course calls these functions
+through :mod:`helpers.data`.
 """
 
 from __future__ import annotations
@@ -82,7 +83,7 @@ def read_daily(
     sheet : str or int, optional
         The sheet of an ``.xlsx`` workbook; ``None`` takes the only sheet with data.
     sentinels, outlier_limit
-        See :func:`helpers.data.check_plausible`.
+        See :func:`helpers._kit.validation.check_plausible`.
 
     Returns
     -------
@@ -266,6 +267,6 @@ def complete_months(
             f"{run.index[-1]:%Y-%m} ({len(run)} months); {left_out} months outside it are left "
             f"out ({int((~complete).sum())} of them incomplete)",
             UserWarning,
-            stacklevel=2,
+            stacklevel=3,  # the line that called helpers.data.complete_months
         )
     return run
