@@ -377,8 +377,10 @@ def prepare_windows(
     UserWarning
         When the test period has fewer than ``MIN_WINDOWS`` (24) windows.
     """
+    config = settings_from(config)
     overrides = {"window": window, "train_fraction": train_fraction}
-    config = settings_from(config).replace(**{k: v for k, v in overrides.items() if v is not None})
+    if any(value is not None for value in overrides.values()):  # a copy, checked as it is made
+        config = config.replace(**{k: v for k, v in overrides.items() if v is not None})
     window, train_fraction = config.window, config.train_fraction  # checked by CourseConfig
     # behind the door: columns, numbers, one row per month in order, no gap, no NaN
     features = check_frame(frame, features, target, window)
