@@ -52,7 +52,6 @@ import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike
 
-from helpers import config
 from helpers._kit import daily, records
 from helpers._kit.columns import DATE_COLUMN, FEATURES, TARGET, resolve_columns, unknown_names
 from helpers._kit.dates import parse_months
@@ -65,7 +64,7 @@ from helpers._kit.validation import (
     check_record,
     check_window,
 )
-from helpers.config import COURSE
+from helpers.config import CATCHMENT_CSV, COURSE
 
 
 def load_record(
@@ -198,12 +197,12 @@ def load_catchment() -> pd.DataFrame:
     pandas.DataFrame
         The columns ``FEATURES`` then ``TARGET``, indexed by ``date``; see :func:`load_record`.
     """
-    if not config.CATCHMENT_CSV.exists():
+    if not CATCHMENT_CSV.exists():
         raise FileNotFoundError(
-            f"the teaching record {config.CATCHMENT_CSV} is missing; it ships with the "
+            f"the teaching record {CATCHMENT_CSV} is missing; it ships with the "
             "repository, so restore it with `git checkout -- data/`"
         )
-    return load_record(config.CATCHMENT_CSV, features=FEATURES, target=TARGET)
+    return load_record(CATCHMENT_CSV, features=FEATURES, target=TARGET)
 
 
 # --------------------------------------------------------------------------------------------

@@ -85,8 +85,8 @@ def resolve_columns(
 ) -> list[str]:
     """Check ``features`` and ``target`` against the available ``columns``; return the features.
 
-    The one check of feature and target names, used by ``load_record``, ``validate_record`` and
-    ``make_windows``.
+    The one check of feature and target names, used by ``load_record`` and by the checks of
+    :mod:`helpers._kit.validation` (``validate_record``, ``make_windows``, ``prepare_windows``).
 
     Parameters
     ----------
