@@ -60,6 +60,7 @@ from helpers._kit.tables import read_table
 from helpers._kit.validation import (
     OUTLIER_LIMIT,
     SENTINELS,
+    check_columns,
     check_numeric,
     check_record,
     check_window,
@@ -185,7 +186,8 @@ def validate_record(
     Raises ``DataError`` on the first problem, naming the column and the row and/or date.
     """
     window = check_window(window)
-    # behind the door: columns, numbers, dates, gaps, NaN, constant columns, sentinels, length
+    features = check_columns(frame, features, target)  # a DataFrame with these columns, numbers
+    # behind the door: dates, gaps, NaN, constant columns, sentinels, outliers, length
     check_record(frame, features, target, window, sentinels=sentinels, outlier_limit=outlier_limit)
 
 

@@ -1,9 +1,10 @@
 """Checking a monthly record: columns, dates, values, length — the rules the windows rely on.
 
-:func:`check_record` runs every check on a date-indexed DataFrame (``helpers.data.load_record``
-and ``helpers.data.validate_record`` call it); :func:`check_frame` checks only what cutting
-windows needs (``helpers.windowing``); :func:`check_numeric` and :func:`check_plausible` also
-serve the daily reader. Each check raises ``DataError`` with the column, the row (1 = the first
+:func:`check_columns` then :func:`check_record` run every check on a date-indexed DataFrame
+(``helpers.data.validate_record``; ``helpers.data.load_record`` checks the columns as it reads
+them, then calls :func:`check_record`); :func:`check_frame` checks only what cutting windows
+needs (``helpers.windowing``); :func:`check_numeric` and :func:`check_plausible` also serve the
+daily reader. Each check raises ``DataError`` with the column, the row (1 = the first
 data row) and/or date, the value, and the fix. The window length is passed in, never read from
 the course's settings: this module imports nothing from the course files.
 """
@@ -249,23 +250,37 @@ def check_plausible(
             )
 
 
+def check_columns(frame: pd.DataFrame, features: Sequence[str] | None, target: str) -> list[str]:
+    """A DataFrame holding the features and the target, as numbers; returns the features.
+
+    ``features=None`` means every column except ``target``.
+    """
+    if not isinstance(frame, pd.DataFrame):
+        raise DataError(f"expected a pandas DataFrame, got {type(frame).__name__}")
+    features = resolve_columns(frame.columns, features, target)
+    index = frame.index if isinstance(frame.index, pd.DatetimeIndex) else None
+    check_numeric(frame, [*features, target], index)
+    return features
+
+
 def check_record(
     frame: pd.DataFrame,
-    features: Sequence[str] | None,
+    features: Sequence[str],
     target: str,
     window: int,
     *,
     sentinels: Sequence[float] = SENTINELS,
     outlier_limit: float | None = OUTLIER_LIMIT,
 ) -> None:
-    """Every check of a monthly record; raise ``DataError`` on the first problem found.
+    """The checks of a monthly record's dates and values; raise ``DataError`` on the first.
 
     Parameters
     ----------
     frame : pandas.DataFrame
-        One row per month, indexed by a ``DatetimeIndex`` of month starts.
-    features : list of str or None
-        Input columns; ``None`` means every column except ``target``.
+        One row per month, indexed by a ``DatetimeIndex`` of month starts; its columns
+        already checked (:func:`check_columns`, or read as numbers by a loader).
+    features : list of str
+        Input columns.
     target : str
         The column to predict.
     window : int
@@ -277,16 +292,10 @@ def check_record(
     Raises
     ------
     DataError
-        Unknown columns; dates missing, not at month start, duplicated, unsorted or with gaps;
-        non-numeric, missing (NaN), infinite, sentinel, implausible or constant values; a
-        record too short for the window.
+        Dates missing, not at month start, duplicated, unsorted or with gaps; missing (NaN),
+        infinite, sentinel, implausible or constant values; a record too short for the window.
     """
-    if not isinstance(frame, pd.DataFrame):
-        raise DataError(f"expected a pandas DataFrame, got {type(frame).__name__}")
-    features = resolve_columns(frame.columns, features, target)
     columns = [*features, target]
-    index = frame.index if isinstance(frame.index, pd.DatetimeIndex) else None
-    check_numeric(frame, columns, index)
     _check_month_index(frame.index)
     _check_values(frame, columns)
     check_plausible(frame, columns, sentinels, outlier_limit)
@@ -301,12 +310,9 @@ def check_frame(
     Cheaper than :func:`check_record`: no plausibility of the values, no length beyond one
     window; ``window`` is already checked. Returns the features.
     """
-    if not isinstance(frame, pd.DataFrame):
-        raise DataError(f"frame must be a pandas DataFrame, got {type(frame).__name__}")
-    features = resolve_columns(frame.columns, features, target)
+    features = check_columns(frame, features, target)
     if not isinstance(frame.index, pd.DatetimeIndex):
         raise DataError("frame must be indexed by dates (DatetimeIndex); use data.load_record")
-    check_numeric(frame, [*features, target], frame.index)
     check_increasing(frame.index)
     months = frame.index.to_period("M")
     if not months.is_unique:
