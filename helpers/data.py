@@ -100,7 +100,7 @@ def load_record(
     target : str, default "runoff"
         The column to predict.
     window : int, default COURSE.window (12)
-        Months per input window; the record needs ``window + 23`` months.
+        Months per input window; the record needs ``window + 23`` months (24 windows).
     sep, decimal : str, default "," and "."
         Field separator and decimal mark (``";"`` and ``","`` for many European exports).
     skiprows : list of int, optional
