@@ -1,25 +1,20 @@
 """The course's defaults in one place: windows, the model, its training, and the explanations.
 
-Every helper that needs one of these numbers reads it from :data:`COURSE` instead of repeating a
-literal, so that a learner who wants another window length or model size changes it once::
+Every helper reads these numbers from :data:`COURSE` instead of repeating a literal, so that a
+learner who wants another window length or model size changes it once::
 
     from helpers.config import COURSE
     COURSE.window          # 12 months of history per prediction
     COURSE.replace(units=32, seed=1)   # a copy with other settings
 
-Functions that take settings (``training.load_or_train(config=...)``) accept a
-:class:`CourseConfig` or a dict of the settings to change, e.g. ``{"seed": 1}``
-(:func:`settings_from`).
+Functions that take settings (``windowing.prepare_windows``, ``training.load_or_train``) take
+them whole: a :class:`CourseConfig`, or a dict of the settings to change, e.g. ``{"seed": 1}``.
 
-Where the course keeps its files (a clone of the course, or an installed package):
-
-- **a clone**: the shipped data are read from the repository's ``data/`` folder; trained
-  models and the SHAP cache are written to ``models/`` beside it;
-- **an installed package** (``pip install .``): the shipped data are read from inside the
-  package (``helpers/course_data/``, put there by ``pyproject.toml``); models and the cache are
-  written to ``./models`` of the directory Python was started in.
-
-Set the environment variable ``COURSE_MODELS_DIR`` to write models and caches elsewhere.
+Files: a clone of the course reads the shipped data from ``data/`` and writes trained models
+and the SHAP cache to ``models/`` beside it; an installed package (``pip install .``) reads the
+data from inside the package (``helpers/course_data/``) and writes to ``./models`` of the
+directory Python was started in. ``COURSE_MODELS_DIR`` (an environment variable) moves
+models and caches elsewhere.
 """
 
 from __future__ import annotations
@@ -31,6 +26,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from helpers._kit.errors import whole_number
 from helpers._kit.files import REPO_ROOT
 
 
@@ -49,14 +45,11 @@ class CourseConfig:
     units : int
         Size of the LSTM state. 16 and 32 score alike on validation (notebook 02); the smaller
         one is kept.
-    learning_rate : float
-        Adam's learning rate.
-    batch_size : int
-        Windows per gradient step.
-    max_epochs : int
-        Upper limit on training epochs (early stopping usually ends training sooner).
-    patience : int
-        Epochs without a better validation loss before training stops.
+    learning_rate, batch_size : float, int
+        Adam's learning rate; windows per gradient step.
+    max_epochs, patience : int
+        Upper limit on training epochs; epochs without a better validation loss before
+        training stops (early stopping usually ends it well before ``max_epochs``).
     seed : int
         Seed of the course's model.
     tolerance : float
@@ -78,6 +71,14 @@ class CourseConfig:
     tolerance: float = 1e-5
     memory_budget_mb: float = 256.0
 
+    def __post_init__(self) -> None:
+        # checked once here, so that the functions that read them need not check them again
+        whole_number(self.window, "window", unit="months")
+        for name in ("train_fraction", "validation_fraction"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value < 1:
+                raise ValueError(f"{name} must be between 0 and 1 (exclusive), got {value!r}")
+
     def replace(self, **changes: object) -> CourseConfig:
         """A copy of these settings with ``changes`` applied.
 
@@ -85,6 +86,8 @@ class CourseConfig:
         ------
         TypeError
             If a name is not one of the settings; the message lists them.
+        ValueError
+            A window that is not a whole number of months, or a fraction outside (0, 1).
         """
         names = [field.name for field in dataclasses.fields(self)]
         unknown = sorted(set(changes) - set(names))
@@ -103,20 +106,13 @@ COURSE = CourseConfig()
 def settings_from(config: CourseConfig | Mapping[str, object] | None = None) -> CourseConfig:
     """The settings a call runs with: :data:`COURSE`, with a learner's changes if any.
 
-    Parameters
-    ----------
-    config : CourseConfig, dict or None
-        None for :data:`COURSE`; a :class:`CourseConfig` as it is; a dict of the settings that
-        differ from :data:`COURSE` (e.g. ``{"units": 32, "seed": 1}``).
-
-    Returns
-    -------
-    CourseConfig
+    ``config`` is None for :data:`COURSE`, a :class:`CourseConfig` (taken as it is) or a dict of
+    the settings that differ from :data:`COURSE` (e.g. ``{"units": 32, "seed": 1}``).
 
     Raises
     ------
     TypeError
-        For a dict with a name that is not a setting, or a value of another type.
+        For a dict with a name that is not a setting, or a config of another type.
     """
     if config is None:
         return COURSE

@@ -1,9 +1,8 @@
 """Sliding windows, a chronological train/test split, and scaling fitted on training data only.
 
-An LSTM reads a sequence of months and predicts one number. ``make_windows`` (from
-:mod:`helpers.windows`, with ``Windows`` and ``MIN_WINDOWS``) cuts the record into overlapping
-windows (stride 1): window ``i`` holds the features of months ``i .. i + window - 1`` and its
-target is the runoff of the window's **last** month.
+An LSTM reads a sequence of months and predicts one number. :func:`make_windows` cuts the record
+into overlapping windows (stride 1): window ``i`` holds the features of months
+``i .. i + window - 1`` and its target is the runoff of the window's **last** month.
 
 Three choices protect the evaluation from fooling us:
 
@@ -14,8 +13,8 @@ Three choices protect the evaluation from fooling us:
 - **The split is chronological.** Monthly runoff is strongly autocorrelated and neighbouring
   windows share ``window - 1`` months of inputs. A random split would put near-copies of each
   test window into training and report skill the model does not have on a future period.
-  The first ``train_fraction`` of the windows train, the rest test; ``validation_split`` carves
-  the validation slice from the *end* of the training windows in the same way.
+  The first ``train_fraction`` of the windows train, the rest test; :func:`validation_split`
+  carves the validation slice from the *end* of the training windows in the same way.
 - **The scaler sees only the training period.** Means and standard deviations are computed on
   the months up to the last training target date (``Scaler.fitted_until``); using the whole
   record would pass information about the test period (e.g. a drier climate) into training.
@@ -29,7 +28,7 @@ from __future__ import annotations
 
 import math
 import warnings
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -37,25 +36,139 @@ import pandas as pd
 from numpy.typing import ArrayLike
 
 from helpers._kit.errors import DataError
-from helpers._kit.validation import validate_record
-from helpers.config import COURSE
-from helpers.windows import MIN_WINDOWS, Windows, make_windows
-
-# The windows themselves live in helpers.windows; they are part of this module's public API.
-__all__ = [
-    "MIN_WINDOWS",
-    "PreparedData",
-    "Scaler",
-    "Windows",
-    "make_windows",
-    "prepare_windows",
-    "validation_split",
-]
+from helpers._kit.validation import MIN_WINDOWS, check_frame, check_record_length, check_window
+from helpers.config import COURSE, CourseConfig, settings_from
 
 
-# --------------------------------------------------------------------------------------------
-# Scaling
-# --------------------------------------------------------------------------------------------
+@dataclass(eq=False)
+class Windows:
+    """A stack of input windows and their targets.
+
+    Attributes
+    ----------
+    X : numpy.ndarray, shape (n, window, n_features), float32
+        Inputs; ``X[i, -1]`` is the month ``target_dates[i]``.
+    y : numpy.ndarray, shape (n,), float32
+        Target of each window (the target variable in its last month).
+    target_dates : pandas.DatetimeIndex, length n
+        Month of each window's target, i.e. the window's last month.
+    feature_names : list of str
+        Names of the features along the last axis of ``X``.
+    """
+
+    X: np.ndarray
+    y: np.ndarray
+    target_dates: pd.DatetimeIndex
+    feature_names: list[str]
+
+    def __post_init__(self) -> None:
+        self.X = np.asarray(self.X, dtype=np.float32)
+        self.y = np.asarray(self.y, dtype=np.float32)
+        self.target_dates = pd.DatetimeIndex(self.target_dates)
+        self.feature_names = list(self.feature_names)
+        if self.X.ndim != 3:
+            raise ValueError(f"X must have shape (n, window, n_features), got {self.X.shape}")
+        n = self.X.shape[0]
+        if self.y.shape != (n,) or len(self.target_dates) != n:
+            raise ValueError(
+                f"X holds {n} windows but y has shape {self.y.shape} and target_dates "
+                f"length {len(self.target_dates)}"
+            )
+        if len(self.feature_names) != self.X.shape[2]:
+            raise ValueError(
+                f"X has {self.X.shape[2]} features but {len(self.feature_names)} names"
+            )
+
+    @property
+    def window(self) -> int:
+        """Months per window."""
+        return self.X.shape[1]
+
+    @property
+    def n_features(self) -> int:
+        """Number of input variables."""
+        return self.X.shape[2]
+
+    def __len__(self) -> int:
+        return self.X.shape[0]
+
+    def __repr__(self) -> str:
+        if len(self) == 0:
+            return f"Windows(0 windows of {self.window} months x {self.n_features} features)"
+        return (
+            f"Windows({len(self)} windows of {self.window} months x {self.n_features} features, "
+            f"targets {self.target_dates[0]:%Y-%m} .. {self.target_dates[-1]:%Y-%m})"
+        )
+
+    def subset(self, index: int | slice | Sequence[int] | np.ndarray) -> Windows:
+        """The windows at ``index``: a slice, integers or a boolean mask (an int stays 3-D)."""
+        if isinstance(index, (int, np.integer)):
+            index = [index]
+        return Windows(
+            X=self.X[index],
+            y=self.y[index],
+            target_dates=self.target_dates[index],
+            feature_names=self.feature_names,
+        )
+
+    def input_dates(self, i: int) -> pd.DatetimeIndex:
+        """The ``window`` months of window ``i``, oldest first (the last is its target month)."""
+        return pd.date_range(end=self.target_dates[i], periods=self.window, freq="MS")
+
+
+def make_windows(
+    frame: pd.DataFrame,
+    features: Sequence[str],
+    target: str,
+    window: int = COURSE.window,
+) -> Windows:
+    """Cut a date-indexed record into sliding windows (stride 1).
+
+    Window ``i`` holds the features of rows ``i .. i + window - 1``; its target is ``target`` in
+    row ``i + window - 1`` (the window's last month). A record of ``T`` months yields
+    ``T - window + 1`` windows (746 months, 12-month windows: 735). The months must follow
+    each other: a window across a missing month would hand the model two months as if they
+    were neighbours.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        Indexed by increasing dates; values are used as they are (scale them beforehand).
+    features : list of str
+        Input columns, in the order of ``X``'s last axis.
+    target : str
+        Column to predict.
+    window : int, default COURSE.window (12)
+        Months per window.
+
+    Returns
+    -------
+    Windows
+        ``X`` of shape (T - window + 1, window, len(features)) and ``y``, both float32.
+
+    Raises
+    ------
+    DataError
+        On a window < 1, fewer rows than ``window``, unknown or non-numeric columns, a
+        non-date or unsorted index, a month missing or repeated, or missing (NaN) values.
+    """
+    window = check_window(window)
+    # behind the door: columns, numbers, one row per month in order, no gap, no NaN
+    features = check_frame(frame, features, target, window)
+    return _cut(frame, features, target, window)
+
+
+def _cut(frame: pd.DataFrame, features: list[str], target: str, window: int) -> Windows:
+    """The windows of a frame already checked (:func:`make_windows` says what they hold)."""
+    values = frame[features].to_numpy(dtype=np.float64)
+    # sliding_window_view gives (n, n_features, window); move the time axis before features.
+    stacked = np.lib.stride_tricks.sliding_window_view(values, window, axis=0)
+    return Windows(
+        X=np.ascontiguousarray(stacked.transpose(0, 2, 1), dtype=np.float32),
+        y=frame[target].to_numpy(dtype=np.float32)[window - 1 :],
+        target_dates=frame.index[window - 1 :],
+        feature_names=features,
+    )
 
 
 @dataclass
@@ -103,22 +216,7 @@ class Scaler:
         target: str,
         until: str | pd.Timestamp,
     ) -> Scaler:
-        """Compute the statistics on the rows dated on or before ``until`` only.
-
-        Parameters
-        ----------
-        frame : pandas.DataFrame
-            Date-indexed record (unscaled).
-        features : list of str
-            Feature columns.
-        target : str
-            Target column.
-        until : date-like
-            Last date to use (inclusive); later rows are ignored.
-
-        Returns
-        -------
-        Scaler
+        """Compute the statistics of an unscaled record on its rows dated up to ``until`` only.
 
         Raises
         ------
@@ -155,13 +253,7 @@ class Scaler:
         )
 
     def transform(self, frame: pd.DataFrame) -> pd.DataFrame:
-        """Standardise the features (and the target, if present) of a date-indexed frame.
-
-        Returns
-        -------
-        pandas.DataFrame
-            Same index; the features in order, then the target if ``frame`` has it; float64.
-        """
+        """The features in order (and the target, if ``frame`` has it), standardised, float64."""
         features = self.features
         scaled = (frame[features].astype("float64") - pd.Series(self.feature_mean)) / pd.Series(
             self.feature_std
@@ -205,11 +297,6 @@ class Scaler:
         )
 
 
-# --------------------------------------------------------------------------------------------
-# The course's data pipeline
-# --------------------------------------------------------------------------------------------
-
-
 @dataclass(eq=False)
 class PreparedData:
     """Everything a notebook needs after ``prepare_windows``.
@@ -222,12 +309,8 @@ class PreparedData:
         Fitted on the months up to ``train.target_dates[-1]``.
     record : pandas.DataFrame
         The raw (unscaled) record.
-    window : int
-        Months per window.
-    features : list of str
-        Feature names, in ``X``'s order.
-    target : str
-        Target column.
+    window, features, target
+        Months per window, the features in ``X``'s order, the target column.
     """
 
     train: Windows
@@ -248,12 +331,14 @@ def prepare_windows(
     frame: pd.DataFrame,
     features: Sequence[str],
     target: str,
-    window: int = COURSE.window,
-    train_fraction: float = 0.8,
+    config: CourseConfig | Mapping[str, object] | None = None,
+    *,
+    window: int | None = None,
+    train_fraction: float | None = None,
 ) -> PreparedData:
     """Window, split chronologically and scale a monthly record, without test-period leakage.
 
-    1. Windows over the whole record (``make_windows``): ``n = len(frame) - window + 1``.
+    1. Windows over the whole record: ``n = len(frame) - window + 1``.
     2. The first ``floor(train_fraction * n)`` windows train, the rest test (735 windows:
        588 / 147).
     3. The scaler is fitted on the months up to the last training target date only.
@@ -262,15 +347,18 @@ def prepare_windows(
     Parameters
     ----------
     frame : pandas.DataFrame
-        A record as returned by ``data.load_record`` (checked again with ``validate_record``).
+        A record as returned by ``data.load_record``, which checked its values. A frame you
+        built yourself: check it with ``data.validate_record`` first (sentinels such as -999
+        and implausible values are not looked for here).
     features : list of str
         Input columns.
     target : str
         Column to predict.
-    window : int, default 12
-        Months per window.
-    train_fraction : float, default 0.8
-        Share of the windows used for training, strictly between 0 and 1.
+    config : CourseConfig, dict or None
+        The settings (``window``, ``train_fraction``): :data:`~helpers.config.COURSE` by
+        default, or a dict of the settings that differ from it.
+    window, train_fraction : optional
+        Override the config's (``window=12, train_fraction=0.8`` as notebook 01 shows them).
 
     Returns
     -------
@@ -279,22 +367,24 @@ def prepare_windows(
     Raises
     ------
     DataError
-        If the record fails ``data.validate_record`` or a column is constant over the
-        training period.
+        A frame the windows cannot use (see :func:`make_windows`), a record shorter than
+        ``window + MIN_WINDOWS - 1`` months, or a column constant over the training period.
     ValueError
         On a ``train_fraction`` outside (0, 1) or one leaving a period without windows.
 
     Warns
     -----
     UserWarning
-        When the test period has fewer than ``data.MIN_WINDOWS`` (24) windows.
+        When the test period has fewer than ``MIN_WINDOWS`` (24) windows.
     """
-    if not 0 < train_fraction < 1:
-        raise ValueError(
-            f"train_fraction must be between 0 and 1 (exclusive), got {train_fraction}"
-        )
-    validate_record(frame, features, target, window)
-    features = list(features)
+    config = settings_from(config)
+    overrides = {"window": window, "train_fraction": train_fraction}
+    if any(value is not None for value in overrides.values()):  # a copy, checked as it is made
+        config = config.replace(**{k: v for k, v in overrides.items() if v is not None})
+    window, train_fraction = config.window, config.train_fraction  # checked by CourseConfig
+    # behind the door: columns, numbers, one row per month in order, no gap, no NaN
+    features = check_frame(frame, features, target, window)
+    check_record_length(len(frame), window)
     n = len(frame) - window + 1
     n_train = _split_point(n, train_fraction)
     if n_train < 1 or n_train >= n:
@@ -307,13 +397,13 @@ def prepare_windows(
             f"the test period has only {n - n_train} windows "
             f"({frame.index[window - 1 + n_train]:%Y-%m} to {frame.index[-1]:%Y-%m}), fewer "
             f"than {MIN_WINDOWS}: a test score from so few months is uncertain; report its "
-            "spread (e.g. helpers.scores.bootstrap_nse), not the number alone",
+            "spread (e.g. helpers.metrics.bootstrap_nse), not the number alone",
             UserWarning,
             stacklevel=2,
         )
     last_train_target = frame.index[window - 1 + n_train - 1]
     scaler = Scaler.fit(frame, features, target, until=last_train_target)
-    windows = make_windows(scaler.transform(frame), features, target, window)
+    windows = _cut(scaler.transform(frame), features, target, window)
     return PreparedData(
         train=windows.subset(slice(0, n_train)),
         test=windows.subset(slice(n_train, None)),
@@ -325,7 +415,9 @@ def prepare_windows(
     )
 
 
-def validation_split(windows: Windows, fraction: float = 0.15) -> tuple[Windows, Windows]:
+def validation_split(
+    windows: Windows, fraction: float = COURSE.validation_fraction
+) -> tuple[Windows, Windows]:
     """Split off the last ``fraction`` of (training) windows as a chronological validation set.
 
     The split point is ``floor(len(windows) * (1 - fraction))``, the same as Keras's
@@ -336,7 +428,7 @@ def validation_split(windows: Windows, fraction: float = 0.15) -> tuple[Windows,
     ----------
     windows : Windows
         Usually ``PreparedData.train``.
-    fraction : float, default 0.15
+    fraction : float, default COURSE.validation_fraction (0.15)
         Share kept for validation, strictly between 0 and 1.
 
     Returns

@@ -155,7 +155,7 @@ CASES = [
      {"features": []}, r"features is empty"),
     ("daily file", lambda text: DAILY_TEXT.replace("precip", "precip,runoff").replace(
         "\n", ",1\n").replace("precip,runoff,1", "precip,runoff"), {},
-     r"holds daily data \(up to 31 rows per month.*helpers\.daily\.to_monthly"),
+     r"holds daily data \(up to 31 rows per month.*helpers\.data\.to_monthly"),
     ("day-first dates", sub("1990-01-01", "01.01.1990"), {},
      r"'01\.01\.1990' at row 1.*date_format='%d\.%m\.%Y'"),
     ("units line", lines(lambda ls: ls[:1] + ["#,mm,degC,mm"] + ls[1:]), {},

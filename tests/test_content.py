@@ -11,7 +11,7 @@ import matplotlib
 import pandas as pd
 import pytest
 
-from helpers import data, explore, plotting, windowing
+from helpers import data, plotting, windowing
 
 matplotlib.use("Agg")
 
@@ -214,7 +214,7 @@ def number(text):
 
 def test_data_readme_anomaly_correlations_are_the_notebooks_standardised_ones():
     record = data.load_catchment()
-    corr = explore.monthly_anomalies(record[data.FEATURES]).corr()
+    corr = data.monthly_anomalies(record[data.FEATURES]).corr()
     for name, with_precip, with_tmean in readme_table("notebooks 01 and 04c compute them"):
         variables = [v.strip("` ") for v in name.split("/")]
         for variable, p, t in zip(

@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 
 from helpers import config, data
+from helpers._kit.validation import MIN_WINDOWS
 from helpers.data import DataError, load_record, validate_record
 
 FEATURES = ["precip", "tmean", "wind"]
@@ -118,7 +119,7 @@ def test_month_end_dates_and_year_month_dates_are_accepted():
 
 
 def test_minimum_length_is_accepted_and_one_less_is_not():
-    needed = 12 + data.MIN_WINDOWS - 1
+    needed = 12 + MIN_WINDOWS - 1
     assert len(load_frame(make_frame(needed))) == needed
     with pytest.raises(DataError, match=rf"too short: {needed - 1} months.*at least {needed}"):
         load_frame(make_frame(needed - 1))

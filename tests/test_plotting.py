@@ -15,7 +15,7 @@ import pandas as pd
 import pytest
 from matplotlib import font_manager
 
-from helpers import explore, plotting, shap_figures
+from helpers import data, plotting, shap_figures
 from helpers._kit import fonts
 
 
@@ -192,16 +192,16 @@ def test_plot_dependence_grid_has_one_row_per_input_and_one_column_per_group():
 
 def test_season_of_and_within_month_take_the_calendar_out():
     months = np.array([12, 1, 3, 5, 6, 9, 11, 5])
-    assert list(explore.season_of(months)) == [
+    assert list(data.season_of(months)) == [
         "winter (DJF)", "winter (DJF)", "spring (MAM)", "spring (MAM)", "summer (JJA)",
         "autumn (SON)", "autumn (SON)", "spring (MAM)"]
     values = np.array([1.0, 2.0, 3.0, 10.0, 5.0, 6.0, 7.0, 14.0])
-    np.testing.assert_allclose(explore.within_month(values, months),
+    np.testing.assert_allclose(data.within_month(values, months),
                                [0, 0, 0, -2, 0, 0, 0, 2])
     with pytest.raises(ValueError, match="calendar months 1-12"):
-        explore.season_of([0, 13])
+        data.season_of([0, 13])
     with pytest.raises(ValueError, match="differ in shape"):
-        explore.within_month([1.0, 2.0], [1])
+        data.within_month([1.0, 2.0], [1])
 
 
 def test_plot_importances_colours_the_highlighted_rows():

@@ -326,3 +326,16 @@ def test_excel_time_of_day_is_ignored(tmp_path):
     path = workbook(tmp_path / "noon.xlsx", {"s": rows})
     record = data.load_record(path, features=["p"], target="q")
     assert record.index[0] == pd.Timestamp("1990-01-01")
+
+
+def test_the_daily_hand_offs_of_data_give_the_real_records_monthly_form():
+    """data.read_daily -> discharge_to_mm -> to_monthly -> complete_months, as notebook 05."""
+    fulda = data.RECORDS["fulda"]
+    path = data.package_file(fulda.package, fulda.file)
+    days = data.read_daily(path, date_format="%d.%m.%Y", skiprows=[1],
+                           columns=list(fulda.rename)).rename(columns=fulda.rename)
+    days["runoff"] = data.discharge_to_mm(days.pop("discharge"), fulda.area_km2)
+    how = {"precip": "sum", "tmean": "mean", "tmax": "mean", "tmin": "mean", "runoff": "sum"}
+    record = data.complete_months(data.to_monthly(days, how))
+    pd.testing.assert_frame_equal(record, data.load_monthly("fulda"))
+    data.validate_record(record, None, "runoff")

@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from helpers.config import COURSE
 from helpers.data import DataError
 from helpers.windowing import (
     PreparedData,
@@ -238,6 +239,60 @@ def test_prepare_windows_validates_the_record(record):
         prepare_windows(record.drop(index=record.index[12]), FEATURES, TARGET)
     with pytest.raises(ValueError, match=r"train_fraction must be between 0 and 1"):
         prepare_windows(record, FEATURES, TARGET, train_fraction=1.0)
+
+
+def test_prepare_windows_takes_the_config_whole(prepared, record):
+    """The config, a dict of changes, or keywords that override the config: the same windows."""
+    for again in (
+        prepare_windows(record, FEATURES, TARGET),
+        prepare_windows(record, FEATURES, TARGET, config=COURSE),
+        prepare_windows(record, FEATURES, TARGET, {"window": 12}),
+        prepare_windows(record, FEATURES, TARGET, COURSE.replace(window=6), window=12),
+    ):
+        assert again.scaler == prepared.scaler
+        np.testing.assert_array_equal(again.test.X, prepared.test.X)
+    shorter = prepare_windows(record, FEATURES, TARGET, {"window": 6, "train_fraction": 0.5})
+    assert (shorter.window, len(shorter.train), len(shorter.test)) == (6, 370, 371)
+
+
+@pytest.mark.parametrize(
+    ("config", "error", "message"),
+    [
+        ({"window": 0}, DataError, r"window must be a whole number of months >= 1, got 0"),
+        ({"window": 12.0}, DataError, r"window must be a whole number"),
+        ({"train_fraction": 0}, ValueError, r"train_fraction must be between 0 and 1"),
+        ({"lookback": 6}, TypeError, r"unknown setting\(s\) lookback"),
+        (12, TypeError, r"config must be a CourseConfig or a dict of settings, got int"),
+    ],
+)
+def test_prepare_windows_refuses_bad_settings(record, config, error, message):
+    with pytest.raises(error, match=message):
+        prepare_windows(record, FEATURES, TARGET, config)
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (lambda r: r.iloc[:30], r"the record is too short: 30 months, but a 12-month window "
+                                r"needs at least 35 months"),
+        (lambda r: r.assign(wind="calm"), r"column 'wind' is not numeric"),
+        (lambda r: r.assign(precip=np.where(r.index.year == 1990, np.nan, r["precip"])),
+         r"'precip' has missing or infinite values, first at 1990-01-01"),
+        (lambda r: r.reset_index(drop=True), r"frame must be indexed by dates"),
+        (lambda r: r.iloc[::-1], r"not in increasing order"),
+    ],
+    ids=["too short", "text", "NaN", "no dates", "reversed"],
+)
+def test_prepare_windows_refuses_a_record_it_cannot_window(record, change, message):
+    """A frame passed straight to prepare_windows (not through load_record) is refused."""
+    with pytest.raises(DataError, match=message):
+        prepare_windows(change(record), FEATURES, TARGET)
+
+
+def test_validation_split_defaults_to_the_course_fraction(prepared):
+    fit, validation = validation_split(prepared.train)
+    assert len(validation) == len(prepared.train) - int(len(prepared.train) * 0.85)
+    assert COURSE.validation_fraction == 0.15
 
 
 def test_constant_training_period_is_refused_by_the_scaler(record):

@@ -36,7 +36,7 @@ TARGET = "runoff"
 DATE_COLUMN = "date"
 
 #: Column names that mark an index written by ``DataFrame.to_csv`` (or an empty header cell).
-INDEX_NAME = re.compile(r"^(Unnamed: \d+|index|)$", re.IGNORECASE)
+_INDEX_NAME = re.compile(r"^(Unnamed: \d+|index|)$", re.IGNORECASE)
 
 
 def _folded(name: str) -> str:
@@ -85,8 +85,8 @@ def resolve_columns(
 ) -> list[str]:
     """Check ``features`` and ``target`` against the available ``columns``; return the features.
 
-    The one check of feature and target names, used by ``load_record``, ``validate_record`` and
-    ``make_windows``.
+    The one check of feature and target names, used by ``load_record`` and by the checks of
+    :mod:`helpers._kit.validation` (``validate_record``, ``make_windows``, ``prepare_windows``).
 
     Parameters
     ----------
@@ -159,7 +159,7 @@ def _all_features(available: list[str], target: str, date_column: str | None) ->
             "features=None cannot tell which to use; rename or delete the copies"
         )
     features = [c for c in available if c not in (target, date_column)]
-    index_like = [c for c in features if INDEX_NAME.match(c)]
+    index_like = [c for c in features if _INDEX_NAME.match(c)]
     if index_like:
         raise DataError(
             f"column {index_like[0]!r} looks like a row index (an unnamed column, or one "

@@ -18,7 +18,8 @@ so that it can be compared with precipitation. Three steps get there:
    0 mm, which a model would learn as a drought.)
 
 ``complete_months`` then cuts the longest stretch of consecutive complete months, the form
-``helpers.data.validate_record`` and the windows need.
+``helpers.data.validate_record`` and the windows need. The course calls these functions
+through :mod:`helpers.data`.
 """
 
 from __future__ import annotations
@@ -41,9 +42,9 @@ from helpers._kit.validation import OUTLIER_LIMIT, SENTINELS, check_numeric, che
 FLOW_UNITS = {"m3/s": 1.0, "m³/s": 1.0, "l/s": 1e-3}
 
 #: How ``to_monthly`` may aggregate a column.
-AGGREGATIONS = ("sum", "mean")
+_AGGREGATIONS = ("sum", "mean")
 
-SECONDS_PER_DAY = 86_400
+_SECONDS_PER_DAY = 86_400
 
 
 def read_daily(
@@ -82,7 +83,7 @@ def read_daily(
     sheet : str or int, optional
         The sheet of an ``.xlsx`` workbook; ``None`` takes the only sheet with data.
     sentinels, outlier_limit
-        See :func:`helpers.data.check_plausible`.
+        See :func:`helpers._kit.validation.check_plausible`.
 
     Returns
     -------
@@ -146,7 +147,7 @@ def discharge_to_mm(
         np.isfinite(area_km2) and area_km2 > 0
     ):
         raise DataError(f"area_km2 must be a positive number of km², got {area_km2!r}")
-    mm_per_day = flow * FLOW_UNITS[unit] * SECONDS_PER_DAY / (area_km2 * 1e6) * 1000.0
+    mm_per_day = flow * FLOW_UNITS[unit] * _SECONDS_PER_DAY / (area_km2 * 1e6) * 1000.0
     if per == "day":
         return mm_per_day
     if per == "month":
@@ -197,7 +198,7 @@ def to_monthly(
             f"unknown column(s) {', '.join(map(repr, unknown))}; available: "
             f"{', '.join(map(repr, daily.columns))}"
         )
-    wrong = {c: a for c, a in how.items() if a not in AGGREGATIONS}
+    wrong = {c: a for c, a in how.items() if a not in _AGGREGATIONS}
     if wrong:
         raise DataError(f"aggregation must be 'sum' or 'mean', got {wrong}")
     if min_valid_days is not None and whole_number(min_valid_days, "min_valid_days", 1,
@@ -266,6 +267,6 @@ def complete_months(
             f"{run.index[-1]:%Y-%m} ({len(run)} months); {left_out} months outside it are left "
             f"out ({int((~complete).sum())} of them incomplete)",
             UserWarning,
-            stacklevel=2,
+            stacklevel=3,  # the line that called helpers.data.complete_months
         )
     return run

@@ -191,8 +191,8 @@ def parse_months(
     Raises
     ------
     DataError
-        Unreadable or empty dates; a month given twice, or daily data (refer to
-        ``helpers._kit.daily``).
+        Unreadable or empty dates; a month given twice, or daily data (pointing to
+        ``helpers.data.read_daily`` and ``helpers.data.to_monthly``).
     """
     dates = parse_dates(text, date_column, date_format, need_day=False)
     months = dates.to_period("M").to_timestamp()

@@ -9,7 +9,7 @@ encodings one after the other gives mojibake without a word. :func:`decode_text`
 1. decodes with ``encoding=`` when it is given (and says where it fails);
 2. honours a byte order mark, and takes text that is valid UTF-8 as UTF-8, unless it is just
    as well common Chinese in GBK and not Western text (GBK's ``水位`` is UTF-8's ``ˮλ``);
-3. otherwise asks charset-normalizer which of ``DETECTED`` reads the bytes as the most
+3. otherwise asks charset-normalizer which of ``_DETECTED`` reads the bytes as the most
    plausible text, leaves out readings that cannot be real text in the encoding's languages
    (kana in Big5, ``‚‹‰•`` in Windows-1252), prefers common simplified Chinese over Latin
    letters that never touch a Latin word (GBK's ``日期`` is Windows-1252's ``ÈÕÆÚ``), and
@@ -29,16 +29,16 @@ from charset_normalizer import from_bytes
 from helpers._kit.errors import DataError
 
 #: Encodings recognised without ``encoding=``, besides UTF-8 (with or without BOM).
-DETECTED = ("gb18030", "big5", "cp1252")
+_DETECTED = ("gb18030", "big5", "cp1252")
 
 #: Readable names of the encodings, for messages.
 NAMES = {"gb18030": "GB18030 (GBK)", "big5": "Big5", "cp1252": "Windows-1252"}
 
 #: Largest "chaos" (charset-normalizer's share of implausible characters) still read as text.
-MAX_CHAOS = 0.05
+_MAX_CHAOS = 0.05
 
 #: How much more chaos than the best reading a reading may have and still count as a rival.
-TIE = 0.01
+_TIE = 0.01
 
 _BOMS = ((codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"),
          (codecs.BOM_UTF16_BE, "utf-16"))
@@ -138,11 +138,11 @@ def _decode_as(raw: bytes, name: str, encoding: str) -> str:
 
 
 def _detect(raw: bytes, name: str) -> str:
-    """The one plausible reading among ``DETECTED``, or a refusal that shows the rivals."""
-    tried = "UTF-8, " + ", ".join(NAMES[e] for e in DETECTED)
+    """The one plausible reading among ``_DETECTED``, or a refusal that shows the rivals."""
+    tried = "UTF-8, " + ", ".join(NAMES[e] for e in _DETECTED)
     matches = [
-        match for match in from_bytes(raw, cp_isolation=list(DETECTED))
-        if match.encoding in DETECTED and match.chaos <= MAX_CHAOS
+        match for match in from_bytes(raw, cp_isolation=list(_DETECTED))
+        if match.encoding in _DETECTED and match.chaos <= _MAX_CHAOS
         and _plausible(match.encoding, str(match))
     ]
     if not matches:
@@ -153,8 +153,8 @@ def _detect(raw: bytes, name: str) -> str:
         )
     best = min(match.chaos for match in matches)
     readings: dict[str, str] = {}
-    for match in sorted(matches, key=lambda m: DETECTED.index(m.encoding)):
-        if match.chaos <= best + TIE:
+    for match in sorted(matches, key=lambda m: _DETECTED.index(m.encoding)):
+        if match.chaos <= best + _TIE:
             readings.setdefault(str(match), match.encoding)
     if len(readings) > 1:
         readings = _prefer_chinese_over_latin(raw, readings)

@@ -69,7 +69,7 @@ def helpers_code_digest() -> str:
 
 
 #: Marks temporary files; one left behind by a killed process can be deleted.
-PARTIAL = ".partial"
+_PARTIAL = ".partial"
 
 
 @contextlib.contextmanager
@@ -99,7 +99,7 @@ def replaced_atomically(path: str | os.PathLike) -> Iterator[Path]:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     # a fresh name (not mkstemp's file): the writer creates it with the usual permissions
-    temporary = path.with_name(f".{path.stem}-{uuid.uuid4().hex[:8]}{PARTIAL}{path.suffix}")
+    temporary = path.with_name(f".{path.stem}-{uuid.uuid4().hex[:8]}{_PARTIAL}{path.suffix}")
     try:
         yield temporary
         with open(temporary, "r+b") as written:  # on disk before the rename, not only in cache

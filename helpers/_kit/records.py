@@ -144,7 +144,7 @@ def package_file(package: str, file: str) -> Path:
     return path
 
 
-def read_daily(name: str) -> pd.DataFrame:
+def _read_daily(name: str) -> pd.DataFrame:
     """The daily record ``name`` with the course's column names; discharge still in its unit."""
     spec = _spec(name)
     frame = daily.read_daily(package_file(spec.package, spec.file), columns=list(spec.rename),
@@ -165,7 +165,7 @@ def load_monthly(name: str) -> pd.DataFrame:
         Indexed by month (``freq='MS'``, named ``date``); the features then ``runoff``.
     """
     spec = _spec(name)
-    frame = read_daily(name)
+    frame = _read_daily(name)
     frame["runoff"] = daily.discharge_to_mm(frame.pop("discharge"), spec.area_km2,
                                             spec.flow_unit)
     monthly = daily.to_monthly(frame, {c: MONTHLY[c] for c in frame.columns})

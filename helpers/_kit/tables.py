@@ -34,13 +34,13 @@ from helpers._kit.errors import DataError
 from helpers._kit.workbooks import XLS_MAGIC, XLSX_MAGIC, refuse_xls, workbook_text
 
 #: Separators a file may use, with the name an error message gives them.
-SEPARATORS = {",": "comma", ";": "semicolon", "\t": "tab", "|": "vertical bar"}
+_SEPARATORS = {",": "comma", ";": "semicolon", "\t": "tab", "|": "vertical bar"}
 
 #: File name endings read as workbooks.
-WORKBOOK_SUFFIXES = (".xlsx", ".xlsm")
+_WORKBOOK_SUFFIXES = (".xlsx", ".xlsm")
 
 
-def read_source(
+def _read_source(
     source: str | PathLike | IO,
     encoding: str | None = None,
     sheet: str | int | None = None,
@@ -72,7 +72,7 @@ def read_source(
     if isinstance(source, (str, PathLike)):
         path = _checked_path(source)
         name = f"file {path.name!r}"
-        if path.suffix.lower() in WORKBOOK_SUFFIXES:
+        if path.suffix.lower() in _WORKBOOK_SUFFIXES:
             text, name = workbook_text(str(path), name, sheet)
             return text, name, True
         raw = path.read_bytes()
@@ -138,7 +138,7 @@ def _checked_path(source: str | PathLike) -> Path:
     path = Path(text)
     if path.is_dir():
         files = sorted(p.name for p in path.iterdir() if p.suffix.lower() in (
-            ".csv", ".txt", *WORKBOOK_SUFFIXES))
+            ".csv", ".txt", *_WORKBOOK_SUFFIXES))
         inside = f" (files there: {', '.join(files[:5])})" if files else ""
         raise DataError(
             f"{str(path)!r} is a folder, not a file: pass the path of the CSV or .xlsx file "
@@ -194,7 +194,7 @@ def read_table(
         other than ``sep``; a decimal comma with a comma separator; rows with more or fewer
         fields than the header.
     """
-    text, name, from_workbook = read_source(source, encoding, sheet)
+    text, name, from_workbook = _read_source(source, encoding, sheet)
     if from_workbook:
         sep, decimal = ",", "."
     if sep == decimal:
@@ -240,14 +240,14 @@ def _check_separator(name: str, lines: list[str], header: list[str], sep: str) -
     """Refuse a file whose header is not split by ``sep`` but by another separator."""
     if len(header) > 1:
         return
-    found = [s for s in SEPARATORS if s != sep and s in lines[0]]
+    found = [s for s in _SEPARATORS if s != sep and s in lines[0]]
     if not found:
         return
     other = found[0]
     sample = " ".join(lines[1:3])
     decimal_hint = ", decimal=','" if other != "," and re.search(r"\d,\d", sample) else ""
     raise DataError(
-        f"{name} is {SEPARATORS[other]}-separated (header {lines[0][:60]!r}), but "
+        f"{name} is {_SEPARATORS[other]}-separated (header {lines[0][:60]!r}), but "
         f"sep={sep!r} was expected; pass sep={other!r}{decimal_hint}"
     )
 

@@ -1,9 +1,12 @@
-"""Checking a monthly record: columns, dates, values — the rules the course's windows rely on.
+"""Checking a monthly record: columns, dates, values, length — the rules the windows rely on.
 
-:func:`validate_record` runs every check on a date-indexed DataFrame, whether it came from a
-file (``data.load_record`` calls it) or was built by hand; :func:`check_numeric` and
-:func:`check_plausible` also serve the daily reader. Each check raises ``DataError`` with the
-column, the row (1 = the first data row) and/or date, the value, and the fix.
+:func:`check_columns` then :func:`check_record` run every check on a date-indexed DataFrame
+(``helpers.data.validate_record``; ``helpers.data.load_record`` checks the columns as it reads
+them, then calls :func:`check_record`); :func:`check_frame` checks only what cutting windows
+needs (``helpers.windowing``); :func:`check_numeric` and :func:`check_plausible` also serve the
+daily reader. Each check raises ``DataError`` with the column, the row (1 = the first
+data row) and/or date, the value, and the fix. The window length is passed in, never read from
+the course's settings: this module imports nothing from the course files.
 """
 
 from __future__ import annotations
@@ -16,9 +19,7 @@ import pandas as pd
 
 from helpers._kit.columns import resolve_columns
 from helpers._kit.dates import check_increasing
-from helpers._kit.errors import DataError, listing, plural, row_label
-from helpers.config import COURSE
-from helpers.windows import check_consecutive_months, check_record_length, check_window
+from helpers._kit.errors import DataError, listing, plural, row_label, whole_number
 
 #: Values that stand for "missing" in many exports; refused unless ``sentinels=()`` is passed.
 SENTINELS = (-9999.0, -9999.9, -999.0, -999.9, -99.9, -99.99, -99.0, 9999.0, 99999.0)
@@ -28,8 +29,49 @@ SENTINELS = (-9999.0, -9999.9, -999.0, -999.9, -99.9, -99.99, -99.0, 9999.0, 999
 #: ``outlier_limit=None`` switches the check off.
 OUTLIER_LIMIT = 50.0
 
-#: A number written with a decimal comma: 12,5 or -0,25.
-DECIMAL_COMMA = re.compile(r"^\s*[-+]?\d+,\d+\s*$")
+#: Fewest sliding windows a record must yield: with the default 80/20 chronological split that
+#: is 19 training and 5 test windows, and a validation slice can still be carved from training.
+MIN_WINDOWS = 24
+
+_DECIMAL_COMMA = re.compile(r"^\s*[-+]?\d+,\d+\s*$")  # 12,5 or -0,25
+
+
+def check_window(window: int) -> int:
+    """``window`` as an int if it is a whole number of months >= 1 (``True`` and 12.0 refused).
+
+    Raises
+    ------
+    DataError
+        On a bool, a float, a non-number or a value below 1.
+    """
+    return whole_number(window, "window", unit="months")
+
+
+def check_record_length(n_months: int, window: int) -> None:
+    """Refuse a record too short to give ``MIN_WINDOWS`` windows of ``window`` months."""
+    needed = window + MIN_WINDOWS - 1
+    if n_months < needed:
+        raise DataError(
+            f"the record is too short: {plural(n_months, 'month')}, but a {window}-month window "
+            f"needs at least {needed} months ({MIN_WINDOWS} windows, enough to split into "
+            "training and test periods)"
+        )
+
+
+def _check_consecutive_months(index: pd.DatetimeIndex) -> None:
+    """Refuse an increasing monthly index with a missing month, naming the missing months."""
+    months = index.to_period("M")
+    if len(months) < 2:
+        return
+    expected = pd.period_range(months[0], months[-1], freq="M")
+    gaps = expected.difference(months)
+    if len(gaps):
+        raise DataError(
+            f"{plural(len(gaps), 'month')} missing from the record between "
+            f"{months[0]:%Y-%m} and {months[-1]:%Y-%m}: "
+            f"{listing(f'{month:%Y-%m}' for month in gaps)}; the windows need consecutive "
+            "months, so add the missing rows (with values) or shorten the record"
+        )
 
 
 def check_numeric(
@@ -72,7 +114,7 @@ def check_numeric(
         hint = (
             "it looks like a decimal comma: pass decimal=',' (with sep=';' for a "
             "semicolon-separated file), or write a dot"
-            if DECIMAL_COMMA.match(str(value)) else
+            if _DECIMAL_COMMA.match(str(value)) else
             "use a dot as decimal mark, no units or thousands separators, and an empty cell "
             "for a missing value; pass features=[...] to leave out text columns"
         )
@@ -82,7 +124,6 @@ def check_numeric(
             f"column {column!r} is not numeric: {plural(len(bad), 'value')} cannot be read as "
             f"a number, first {value!r} at {row_label(first, index)}; {hint}"
         )
-
 
 
 def _check_month_index(index: pd.Index) -> None:
@@ -118,7 +159,7 @@ def _check_month_index(index: pd.Index) -> None:
             "month (aggregate daily or weekly data to months first)"
         )
     check_increasing(index)
-    check_consecutive_months(index)
+    _check_consecutive_months(index)
 
 
 def _check_values(frame: pd.DataFrame, columns: Sequence[str]) -> None:
@@ -147,7 +188,6 @@ def _check_values(frame: pd.DataFrame, columns: Sequence[str]) -> None:
                 "information and cannot be standardised (its standard deviation is zero); "
                 "leave it out of the features"
             )
-
 
 
 def check_plausible(
@@ -210,51 +250,88 @@ def check_plausible(
             )
 
 
+def check_columns(frame: pd.DataFrame, features: Sequence[str] | None, target: str) -> list[str]:
+    """A DataFrame holding the features and the target, as numbers; returns the features.
 
-def validate_record(
+    ``features=None`` means every column except ``target``.
+    """
+    if not isinstance(frame, pd.DataFrame):
+        raise DataError(f"expected a pandas DataFrame, got {type(frame).__name__}")
+    features = resolve_columns(frame.columns, features, target)
+    index = frame.index if isinstance(frame.index, pd.DatetimeIndex) else None
+    check_numeric(frame, [*features, target], index)
+    return features
+
+
+def check_record(
     frame: pd.DataFrame,
-    features: Sequence[str] | None,
+    features: Sequence[str],
     target: str,
-    window: int = COURSE.window,
+    window: int,
     *,
     sentinels: Sequence[float] = SENTINELS,
     outlier_limit: float | None = OUTLIER_LIMIT,
 ) -> None:
-    """Check a date-indexed monthly record; raise ``DataError`` on the first problem found.
+    """The checks of a monthly record's dates and values; raise ``DataError`` on the first.
 
     Parameters
     ----------
     frame : pandas.DataFrame
-        One row per month, indexed by a ``DatetimeIndex`` of month starts.
-    features : list of str or None
-        Input columns; ``None`` means every column except ``target``.
+        One row per month, indexed by a ``DatetimeIndex`` of month starts; its columns
+        already checked (:func:`check_columns`, or read as numbers by a loader).
+    features : list of str
+        Input columns.
     target : str
         The column to predict.
-    window : int, default 12
-        Months per input window; the record needs at least ``window + MIN_WINDOWS - 1`` rows.
+    window : int
+        Months per input window, already checked (:func:`check_window`); the record needs
+        at least ``window + MIN_WINDOWS - 1`` rows.
     sentinels, outlier_limit
-        See :func:`check_plausible`; ``sentinels=()`` and ``outlier_limit=None`` switch the
-        checks off.
-
-    Returns
-    -------
-    None
+        See :func:`check_plausible`.
 
     Raises
     ------
     DataError
-        Unknown columns; dates missing, not at month start, duplicated, unsorted or with gaps;
-        non-numeric, missing (NaN), infinite, sentinel, implausible or constant values; a
-        record too short for the window. The message names the column and the row and/or date.
+        Dates missing, not at month start, duplicated, unsorted or with gaps; missing (NaN),
+        infinite, sentinel, implausible or constant values; a record too short for the window.
     """
-    if not isinstance(frame, pd.DataFrame):
-        raise DataError(f"expected a pandas DataFrame, got {type(frame).__name__}")
-    check_window(window)
-    features = resolve_columns(frame.columns, features, target)
     columns = [*features, target]
-    index = frame.index if isinstance(frame.index, pd.DatetimeIndex) else None
-    check_numeric(frame, columns, index)
     _check_month_index(frame.index)
     _check_values(frame, columns)
     check_plausible(frame, columns, sentinels, outlier_limit)
     check_record_length(len(frame), window)
+
+
+def check_frame(
+    frame: pd.DataFrame, features: Sequence[str] | None, target: str, window: int
+) -> list[str]:
+    """What cutting windows needs: columns, numbers, one row per month in order, no gap or NaN.
+
+    Cheaper than :func:`check_record`: no plausibility of the values, no length beyond one
+    window; ``window`` is already checked. Returns the features.
+    """
+    features = check_columns(frame, features, target)
+    if not isinstance(frame.index, pd.DatetimeIndex):
+        raise DataError("frame must be indexed by dates (DatetimeIndex); use data.load_record")
+    check_increasing(frame.index)
+    months = frame.index.to_period("M")
+    if not months.is_unique:
+        first = months[months.duplicated()][0]
+        raise DataError(
+            f"month {first:%Y-%m} appears more than once in the frame's dates; the windows need "
+            "one row per month (aggregate daily data with helpers.data.to_monthly)"
+        )
+    _check_consecutive_months(frame.index)
+    if len(frame) < window:
+        raise DataError(
+            f"too few rows for one window: {len(frame)} months, window of {window} months"
+        )
+    for name in [*features, target]:
+        values = frame[name].to_numpy(dtype=np.float64)
+        if not np.isfinite(values).all():
+            first = int(np.flatnonzero(~np.isfinite(values))[0])
+            raise DataError(
+                f"column {name!r} has missing or infinite values, first at "
+                f"{frame.index[first]:%Y-%m-%d}"
+            )
+    return features
