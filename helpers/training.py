@@ -3,10 +3,14 @@
 The model is written the way a hydrologist writes it — a plain Keras ``Sequential`` with one
 ``LSTM`` layer and a ``Dense(1)`` head — with nothing special-cased for SHAP, so that notebook
 03 meets the real DeepExplainer error on a real model.
+
+The settings travel whole: :func:`load_or_train` makes one ``CourseConfig`` of ``config`` and
+hands it down; no function below it falls back on defaults of its own.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -18,27 +22,27 @@ import numpy as np
 import pandas as pd
 import tensorflow as tf
 
-from helpers import config, data, model_files, windowing
-from helpers._kit import files
+from helpers import config as course_config
+from helpers import data, windowing
+from helpers._kit import files, model_files
 from helpers._kit.errors import whole_number
+from helpers._kit.model_files import ModelFileError as ModelFileError  # damaged saved model
 from helpers.config import COURSE, CourseConfig, settings_from
 
 #: The model's name in Keras and the stem of the file notebook 02 saves it to.
-MODEL_NAME = "lstm_runoff"
+_MODEL_NAME = "lstm_runoff"
 
 #: Where notebook 02 saves the trained model; a JSON file with the same stem sits beside it.
-MODEL_PATH = config.MODELS_DIR / f"{MODEL_NAME}.keras"
+MODEL_PATH = course_config.MODELS_DIR / f"{_MODEL_NAME}.keras"
 
-#: Epochs between two progress lines while training.
-PROGRESS_EVERY = 25
+#: Settings read by the explanations only: a change of them does not retrain the model.
+_EXPLANATION_SETTINGS = ("tolerance", "memory_budget_mb")
 
 
 def model_path(seed: int) -> Path:
     """Where the course's LSTM trained with ``seed`` is saved (:data:`MODEL_PATH` for the default).
 
-    Notebook 02 trains the course's model with two more seeds to report the spread of its skill;
-    it saves them here, and notebook 04b loads them (or trains them, when run on its own) to
-    re-check the readings of notebook 04 on other seeds.
+    Notebook 02 saves two more seeds here (the spread of the skill); notebook 04b loads them.
     """
     if seed == COURSE.seed:
         return MODEL_PATH
@@ -56,10 +60,6 @@ def make_deterministic(seed: int) -> None:
 
     With both, training twice on the same machine and library versions gives the same
     weights. Other CPUs or library versions may still differ in the last digits.
-
-    Parameters
-    ----------
-    seed : int
     """
     keras.utils.set_random_seed(int(seed))
     tf.config.experimental.enable_op_determinism()
@@ -71,7 +71,7 @@ def build_lstm(
     units: int = COURSE.units,
     learning_rate: float = COURSE.learning_rate,
 ) -> keras.Sequential:
-    """A compiled ``Input(window, n_features) -> LSTM(units) -> Dense(1)`` model.
+    """A compiled ``Input(window, n_features) -> LSTM(units) -> Dense(1)`` model (MSE loss).
 
     Parameters
     ----------
@@ -83,11 +83,6 @@ def build_lstm(
         Size of the LSTM state.
     learning_rate : float
         Adam's learning rate.
-
-    Returns
-    -------
-    keras.Sequential
-        Compiled with mean squared error loss.
     """
     window = whole_number(window, "window", unit="months")
     n_features = whole_number(n_features, "n_features", unit="input variables")
@@ -98,30 +93,14 @@ def build_lstm(
             keras.layers.LSTM(units),
             keras.layers.Dense(1),  # one output: the target month's runoff
         ],
-        name=MODEL_NAME,
+        name=_MODEL_NAME,
     )
     model.compile(optimizer=keras.optimizers.Adam(learning_rate), loss="mse")
     return model
 
 
-def check_input_shape(model: keras.Model, X: np.ndarray) -> None:
-    """Raise a clear ValueError when windows ``X`` do not fit the model's input.
-
-    The one check of a window array against a model, used before every training and
-    prediction.
-
-    Parameters
-    ----------
-    model : keras.Model
-        A model with one input of shape (window, n_features).
-    X : numpy.ndarray
-        Windows of shape (n, window, n_features).
-
-    Raises
-    ------
-    ValueError
-        Naming the expected and the given shape.
-    """
+def _check_input_shape(model: keras.Model, X: np.ndarray) -> None:
+    """A ValueError naming both shapes when windows ``X`` do not fit the model's input."""
     expected = tuple(model.input_shape[1:])  # None where the model accepts any size
     got = tuple(np.shape(X)[1:])
     fits = len(got) == len(expected) and all(
@@ -134,15 +113,11 @@ def check_input_shape(model: keras.Model, X: np.ndarray) -> None:
         )
 
 
-class CompactProgress(keras.callbacks.Callback):
-    """Print one line every ``every`` epochs instead of Keras's per-batch log."""
-
-    def __init__(self, every: int = PROGRESS_EVERY) -> None:
-        super().__init__()
-        self.every = every
+class _CompactProgress(keras.callbacks.Callback):
+    """Print one line every 25 epochs instead of Keras's per-batch log."""
 
     def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
-        if (epoch + 1) % self.every == 0:
+        if (epoch + 1) % 25 == 0:
             logs = logs or {}
             print(
                 f"epoch {epoch + 1:4d}  loss {logs.get('loss', float('nan')):.4f}  "
@@ -155,9 +130,7 @@ def train_model(
     model: keras.Model,
     train: windowing.Windows,
     validation: windowing.Windows,
-    batch_size: int = COURSE.batch_size,
-    max_epochs: int = COURSE.max_epochs,
-    patience: int = COURSE.patience,
+    config: CourseConfig | Mapping[str, object] | None = None,
     verbose: bool = True,
 ) -> dict:
     """Fit with early stopping on a validation slice, restoring the best weights.
@@ -169,31 +142,31 @@ def train_model(
     train, validation : helpers.windowing.Windows
         Training windows and the chronologically later validation windows. Never pass test
         windows here: early stopping would then tune on the test period.
-    batch_size, max_epochs, patience : int
-        Defaults from :data:`helpers.config.COURSE`.
+    config : CourseConfig, dict or None
+        Its ``batch_size``, ``max_epochs`` and ``patience`` are used (a dict of changes to
+        :data:`~helpers.config.COURSE` is fine, e.g. ``{"max_epochs": 15, "patience": 5}``).
     verbose : bool
-        Print a compact progress line every :data:`PROGRESS_EVERY` epochs and a summary at
-        the end.
+        Print a progress line every 25 epochs and a summary at the end.
 
     Returns
     -------
     dict
         Keras history (``loss`` and ``val_loss`` per epoch) plus ``best_epoch`` and ``seconds``.
     """
-    check_input_shape(model, train.X)
-    check_input_shape(model, validation.X)
+    config = settings_from(config)
+    _check_input_shape(model, train.X)
+    _check_input_shape(model, validation.X)
     if validation.target_dates.min() <= train.target_dates.max():
         raise ValueError("validation windows must come after the training windows in time")
     stop = keras.callbacks.EarlyStopping(
-        monitor="val_loss", patience=patience, restore_best_weights=True
+        monitor="val_loss", patience=config.patience, restore_best_weights=True
     )
-    callbacks = [stop] + ([CompactProgress()] if verbose else [])
     start = time.perf_counter()
     fit = model.fit(
         train.X, train.y,
         validation_data=(validation.X, validation.y),
-        epochs=max_epochs, batch_size=batch_size, shuffle=True,
-        callbacks=callbacks, verbose=0,
+        epochs=config.max_epochs, batch_size=config.batch_size, shuffle=True,
+        callbacks=[stop, _CompactProgress()] if verbose else [stop], verbose=0,
     )
     history = {key: [float(v) for v in values] for key, values in fit.history.items()}
     history["best_epoch"] = int(np.argmin(history["val_loss"])) + 1
@@ -230,15 +203,11 @@ def predict(
     Returns
     -------
     numpy.ndarray of float64, shape (n,)
-
-    Raises
-    ------
-    ValueError
-        If the windows do not fit the model's input, or the model gives several values per
-        window.
+        A ValueError instead if the windows do not fit the model's input, or the model gives
+        several values per window.
     """
     X = np.asarray(getattr(windows, "X", windows), dtype=np.float32)
-    check_input_shape(model, X)
+    _check_input_shape(model, X)
     # Keras traces its predict step once per model and keeps it: fast for repeated calls
     batches = [
         np.asarray(model.predict_on_batch(X[start : start + batch_size]), dtype=np.float64)
@@ -261,8 +230,7 @@ class TrainedModel:
     ----------
     model : keras.Model
     prepared : helpers.windowing.PreparedData
-        The record, the scaled train/test windows and the scaler (fitted on the training
-        period only): ``trained.prepared.test.X``, ``trained.prepared.scaler``.
+        The record, the scaled windows and the scaler: ``trained.prepared.test.X``.
     fit_part, validation : helpers.windowing.Windows
         The two chronological pieces of ``prepared.train`` used for fitting and early stopping.
     config : helpers.config.CourseConfig
@@ -284,26 +252,33 @@ class TrainedModel:
         return self.history is not None
 
 
+def _sidecar(prepared: windowing.PreparedData, config: CourseConfig) -> dict:
+    """What the JSON beside a saved model holds: names, scaler, settings and fingerprint."""
+    settings = {key: value for key, value in dataclasses.asdict(config).items()
+                if key not in _EXPLANATION_SETTINGS}
+    versions = (tf.__version__, keras.__version__)
+    return {
+        "features": prepared.features,
+        "target": prepared.target,
+        "scaler": prepared.scaler.to_dict(),
+        "config": settings,
+        "fingerprint": model_files.fingerprint(
+            prepared.record, settings, prepared.features, prepared.target, versions
+        ),
+    }
+
+
 def save_trained(trained: TrainedModel, path: str | PathLike = MODEL_PATH) -> None:
     """Save the model (Keras native format) and, beside it, what reproduces its inputs.
 
     The JSON sidecar holds the feature order, target, scaler statistics, settings (window
-    included) and the fingerprint; :func:`load_or_train` reads every field back: the names and
-    settings to say why a saved model is stale, the scaler to check the reloaded model sees
-    the inputs it was trained on. An interrupted save never leaves a truncated file under the
-    real name (:func:`helpers.model_files.save`).
+    included) and a fingerprint of the data and library versions; :func:`load_or_train` reads
+    every field back to decide whether the saved model still fits. An interrupted save never
+    leaves a truncated file under the real name.
     """
-    prepared = trained.prepared
-    info = {
-        "features": prepared.features,
-        "target": prepared.target,
-        "scaler": prepared.scaler.to_dict(),
-        "config": model_files.model_settings(trained.config),
-        "fingerprint": model_files.fingerprint(
-            prepared.record, trained.config, prepared.features, prepared.target
-        ),
-    }
-    model_files.save(trained.model, info, path)
+    # written to temporary files renamed into place, the sidecar last
+    model_files.save(trained.model, _sidecar(trained.prepared, trained.config), path)
+
 
 def _windows_for_training(
     record: pd.DataFrame, features: Sequence[str], target: str, config: CourseConfig
@@ -316,6 +291,20 @@ def _windows_for_training(
         prepared.train, fraction=config.validation_fraction
     )
     return prepared, fit_part, validation
+
+
+def _train(
+    prepared: windowing.PreparedData,
+    fit_part: windowing.Windows,
+    validation: windowing.Windows,
+    config: CourseConfig,
+    verbose: bool,
+) -> TrainedModel:
+    """A fresh LSTM trained deterministically on prepared windows."""
+    make_deterministic(config.seed)
+    model = build_lstm(config.window, len(prepared.features), config.units, config.learning_rate)
+    history = train_model(model, fit_part, validation, config, verbose=verbose)
+    return TrainedModel(model, prepared, fit_part, validation, config, history)
 
 
 def train_from_record(
@@ -337,21 +326,20 @@ def train_from_record(
         The settings: :data:`helpers.config.COURSE` by default, a ``CourseConfig``, or a dict
         of the settings that differ from it (e.g. ``{"seed": 1}``).
     verbose : bool
-
-    Returns
-    -------
-    TrainedModel
     """
     config = settings_from(config)
-    features = list(features)
-    prepared, fit_part, validation = _windows_for_training(record, features, target, config)
-    make_deterministic(config.seed)
-    model = build_lstm(config.window, len(features), config.units, config.learning_rate)
-    history = train_model(
-        model, fit_part, validation, config.batch_size, config.max_epochs, config.patience,
-        verbose=verbose,
-    )
-    return TrainedModel(model, prepared, fit_part, validation, config, history)
+    return _train(*_windows_for_training(record, list(features), target, config), config, verbose)
+
+
+def _why_train(path: Path, wanted: dict) -> str | None:
+    """None when the model saved at ``path`` fits the ``wanted`` sidecar, else why it is trained."""
+    if not (path.exists() and model_files.sidecar_path(path).exists()):
+        return "no saved model yet: training one (deterministic, under a minute)"
+    saved = model_files.read_sidecar(path)  # a damaged sidecar: ModelFileError, file and fix
+    reason = model_files.stale_reason(saved, wanted)
+    if reason is None and not model_files.same_scaler(saved["scaler"], wanted["scaler"]):
+        reason = "its scaler differs from the one fitted on the data now"
+    return None if reason is None else f"the saved model does not fit ({reason}): retraining"
 
 
 def load_or_train(
@@ -388,9 +376,8 @@ def load_or_train(
 
     Raises
     ------
-    helpers.model_files.ModelFileError
-        The saved model or its sidecar is damaged; the message names the file and says to
-        delete it so that the next call retrains.
+    ModelFileError
+        The saved model or its sidecar is damaged; the message names the files to delete.
     ValueError
         ``path`` is empty, a folder or does not end in ``.keras``; before any training.
     """
@@ -398,26 +385,16 @@ def load_or_train(
     record = data.load_catchment() if record is None else record
     features = list(data.FEATURES if features is None else features)
     target = data.TARGET if target is None else target
-    config = settings_from(config)
-    if path.exists() and model_files.sidecar_path(path).exists():
-        info = model_files.read_sidecar(path)
-        expected = model_files.fingerprint(record, config, features, target)
-        settings = model_files.model_settings(config)
-        reason = model_files.stale_reason(info, expected, features, target, settings)
-        if reason is None:
-            prepared, fit_part, validation = _windows_for_training(
-                record, features, target, config
-            )
-            if model_files.same_scaler(info["scaler"], prepared.scaler.to_dict()):
-                model = model_files.load_model(path)
-                if verbose:
-                    print(f"loaded the trained model from {files.shown(path)}")
-                return TrainedModel(model, prepared, fit_part, validation, config)
-            reason = "its scaler differs from the one fitted on the data now"
+    config = settings_from(config)  # from here on the settings travel whole
+    prepared, fit_part, validation = _windows_for_training(record, features, target, config)
+    why = _why_train(path, _sidecar(prepared, config))
+    if why is None:
+        model = model_files.load_model(path)  # a damaged file: ModelFileError, file and fix
         if verbose:
-            print(f"the saved model does not fit ({reason}): retraining")
-    elif verbose:
-        print("no saved model yet: training one (deterministic, under a minute)")
-    trained = train_from_record(record, features, target, config, verbose=verbose)
+            print(f"loaded the trained model from {files.shown(path)}")
+        return TrainedModel(model, prepared, fit_part, validation, config)
+    if verbose:
+        print(why)
+    trained = _train(prepared, fit_part, validation, config, verbose)
     save_trained(trained, path)
     return trained
