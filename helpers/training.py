@@ -73,35 +73,27 @@ def build_lstm(
 ) -> keras.Sequential:
     """A compiled ``Input(window, n_features) -> LSTM(units) -> Dense(1)`` model (MSE loss).
 
-    Parameters
-    ----------
-    window : int
-        Time steps per input window.
-    n_features : int
-        Input variables per time step.
-    units : int
-        Size of the LSTM state.
-    learning_rate : float
-        Adam's learning rate.
+    ``window`` is the time steps per input window, ``n_features`` the input variables per time
+    step, ``units`` the size of the LSTM state, ``learning_rate`` Adam's.
     """
     window = whole_number(window, "window", unit="months")
     n_features = whole_number(n_features, "n_features", unit="input variables")
-    units = whole_number(units, "units")
-    model = keras.Sequential(
-        [
-            keras.Input(shape=(window, n_features)),
-            keras.layers.LSTM(units),
-            keras.layers.Dense(1),  # one output: the target month's runoff
-        ],
-        name=_MODEL_NAME,
-    )
+    return _lstm(window, n_features, whole_number(units, "units"), learning_rate)
+
+
+def _lstm(window: int, n_features: int, units: int, learning_rate: float) -> keras.Sequential:
+    """:func:`build_lstm` without the checks (a ``CourseConfig`` has checked its window)."""
+    layers = [keras.Input(shape=(window, n_features)), keras.layers.LSTM(units),
+              keras.layers.Dense(1)]  # one output: the target month's runoff
+    model = keras.Sequential(layers, name=_MODEL_NAME)
     model.compile(optimizer=keras.optimizers.Adam(learning_rate), loss="mse")
     return model
 
 
 def _check_input_shape(model: keras.Model, X: np.ndarray) -> None:
     """A ValueError naming both shapes when windows ``X`` do not fit the model's input."""
-    expected = tuple(model.input_shape[1:])  # None where the model accepts any size
+    input_shape = getattr(model, "input_shape", None)  # a subclassed model states none
+    expected = (None, None) if input_shape is None else tuple(input_shape[1:])  # None: any
     got = tuple(np.shape(X)[1:])
     fits = len(got) == len(expected) and all(
         e in (None, g) for e, g in zip(expected, got, strict=False)
@@ -128,8 +120,8 @@ class _CompactProgress(keras.callbacks.Callback):
 
 def train_model(
     model: keras.Model,
-    train: windowing.Windows,
-    validation: windowing.Windows,
+    train: windowing.Windows | list[windowing.Windows],
+    validation: windowing.Windows | list[windowing.Windows],
     config: CourseConfig | Mapping[str, object] | None = None,
     verbose: bool = True,
 ) -> dict:
@@ -139,9 +131,10 @@ def train_model(
     ----------
     model : keras.Model
         A compiled model (e.g. from :func:`build_lstm`).
-    train, validation : helpers.windowing.Windows
+    train, validation : helpers.windowing.Windows, or lists of them (one per record)
         Training windows and the chronologically later validation windows. Never pass test
-        windows here: early stopping would then tune on the test period.
+        windows here: early stopping would then tune on the test period. Several records
+        (:mod:`helpers.regional`) are pooled, record ``i``'s validation after its training.
     config : CourseConfig, dict or None
         Its ``batch_size``, ``max_epochs`` and ``patience`` are used (a dict of changes to
         :data:`~helpers.config.COURSE` is fine, e.g. ``{"max_epochs": 15, "patience": 5}``).
@@ -154,17 +147,21 @@ def train_model(
         Keras history (``loss`` and ``val_loss`` per epoch) plus ``best_epoch`` and ``seconds``.
     """
     config = settings_from(config)
-    _check_input_shape(model, train.X)
-    _check_input_shape(model, validation.X)
-    if validation.target_dates.min() <= train.target_dates.max():
-        raise ValueError("validation windows must come after the training windows in time")
+    several = isinstance(train, list)  # one Windows per record (helpers.regional)
+    trains, validations = (train, validation) if several else ([train], [validation])
+    for fit_part, held_out in zip(trains, validations, strict=True):
+        _check_input_shape(model, fit_part.X)
+        _check_input_shape(model, held_out.X)
+        if held_out.target_dates.min() <= fit_part.target_dates.max():
+            raise ValueError("validation windows must come after the training windows in time")
     stop = keras.callbacks.EarlyStopping(
         monitor="val_loss", patience=config.patience, restore_best_weights=True
     )
     start = time.perf_counter()
     fit = model.fit(
-        train.X, train.y,
-        validation_data=(validation.X, validation.y),
+        np.concatenate([w.X for w in trains]), np.concatenate([w.y for w in trains]),
+        validation_data=(np.concatenate([w.X for w in validations]),
+                         np.concatenate([w.y for w in validations])),
         epochs=config.max_epochs, batch_size=config.batch_size, shuffle=True,
         callbacks=[stop, _CompactProgress()] if verbose else [stop], verbose=0,
     )
@@ -195,16 +192,15 @@ def predict(
         Scaled windows, e.g. ``trained.prepared.test``.
     scaler : helpers.windowing.Scaler, optional
         The scaler the windows were made with (``trained.prepared.scaler``): the predictions
-        are then converted back to the target's units (mm/month). Without it they stay in the
-        model's own (standardised) units, as SHAP values are.
+        are then in the target's units (mm/month); without it, in the model's own
+        (standardised) units, as SHAP values are.
     batch_size : int
         Windows per call of the model.
 
     Returns
     -------
     numpy.ndarray of float64, shape (n,)
-        A ValueError instead if the windows do not fit the model's input, or the model gives
-        several values per window.
+        Or a ValueError: windows that do not fit the model, a model with several outputs.
     """
     X = np.asarray(getattr(windows, "X", windows), dtype=np.float32)
     _check_input_shape(model, X)
@@ -302,7 +298,7 @@ def _train(
 ) -> TrainedModel:
     """A fresh LSTM trained deterministically on prepared windows."""
     make_deterministic(config.seed)
-    model = build_lstm(config.window, len(prepared.features), config.units, config.learning_rate)
+    model = _lstm(config.window, len(prepared.features), config.units, config.learning_rate)
     history = train_model(model, fit_part, validation, config, verbose=verbose)
     return TrainedModel(model, prepared, fit_part, validation, config, history)
 
@@ -354,8 +350,8 @@ def load_or_train(
 
     Every notebook calls this, so each one runs on its own from a fresh clone: the first
     call trains (under a minute on 2 CPU cores) and saves; later calls load. A saved model is
-    stale when its features, target, settings, data or library versions differ from the
-    request (the message says which), or when its scaler differs from the one refitted now.
+    stale when its features, target, settings, data, library versions or scaler differ from
+    the request's (the message says which).
 
     Parameters
     ----------

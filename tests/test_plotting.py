@@ -16,7 +16,6 @@ import numpy as np
 import pandas as pd
 import pytest
 from matplotlib import font_manager
-from matplotlib.colors import to_rgba
 
 from helpers import explore, plotting, shap_figures
 from helpers._kit import fonts
@@ -265,8 +264,8 @@ def test_plot_by_month_draws_one_bar_per_month_and_column_in_the_course_colours(
     heights = [patch.get_height() for patch in ax.patches]
     np.testing.assert_allclose(heights, [*range(1, 13), *range(2, 25, 2)])  # January first
     assert [t.get_text() for t in ax.get_xticklabels()] == plotting._MONTH_LABELS
-    assert ax.patches[0].get_facecolor() == to_rgba(plotting.COLOURS["LSTM"])
-    assert ax.patches[12].get_facecolor() == to_rgba(plotting.COLOURS["ridge"])
+    assert ax.patches[0].get_facecolor() == matplotlib.colors.to_rgba(plotting.COLOURS["LSTM"])
+    assert ax.patches[12].get_facecolor() == matplotlib.colors.to_rgba(plotting.COLOURS["ridge"])
     assert ax.get_ylabel() == "RMSE (mm/month)" and ax.get_title() == "by month"
 
 
@@ -301,7 +300,8 @@ def test_plot_by_class_draws_each_class_once_in_its_colour():
     snow = ax.collections[0]
     np.testing.assert_allclose(snow.get_offsets(), [[0, 4], [2, 6]])
     np.testing.assert_allclose(snow.get_sizes(), [10, 30])
-    assert tuple(snow.get_facecolor()[0][:3]) == to_rgba(plotting.COLOURS["snowmelt"])[:3]
+    snowmelt = matplotlib.colors.to_rgba(plotting.COLOURS["snowmelt"])
+    assert tuple(snow.get_facecolor()[0][:3]) == snowmelt[:3]
     assert ax.get_legend().get_title().get_text() == "driver"
 
 

@@ -318,3 +318,18 @@ def test_train_model_takes_the_settings_whole(record):
     assert len(history["loss"]) == 2
     with pytest.raises(TypeError, match=r"unknown setting\(s\) epochs"):
         training.train_model(model, fit_part, validation, {"epochs": 2}, verbose=False)
+
+
+def test_train_model_pools_several_records(record):
+    """helpers.regional trains one model on many records: each record's validation after its
+    own training windows, all pooled."""
+    parts = [windowing.validation_split(windowing.prepare_windows(
+        frame, ["a", "b", "c"], "q", window=6).train, fraction=0.2)
+        for frame in (record, record * 2.0)]
+    model = training.build_lstm(window=6, n_features=3, units=4)
+    history = training.train_model(model, [fit for fit, _ in parts], [val for _, val in parts],
+                                   {"max_epochs": 1}, verbose=False)
+    assert len(history["val_loss"]) == 1
+    with pytest.raises(ValueError, match="after the training windows"):
+        training.train_model(model, [val for _, val in parts], [fit for fit, _ in parts],
+                             {"max_epochs": 1}, verbose=False)
