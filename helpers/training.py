@@ -22,18 +22,17 @@ import numpy as np
 import pandas as pd
 import tensorflow as tf
 
-from helpers import config as course_config
 from helpers import data, windowing
 from helpers._kit import files, model_files
 from helpers._kit.errors import whole_number
 from helpers._kit.model_files import ModelFileError as ModelFileError  # damaged saved model
-from helpers.config import COURSE, CourseConfig, settings_from
+from helpers.config import COURSE, MODELS_DIR, CourseConfig, settings_from
 
 #: The model's name in Keras and the stem of the file notebook 02 saves it to.
 _MODEL_NAME = "lstm_runoff"
 
 #: Where notebook 02 saves the trained model; a JSON file with the same stem sits beside it.
-MODEL_PATH = course_config.MODELS_DIR / f"{_MODEL_NAME}.keras"
+MODEL_PATH = MODELS_DIR / f"{_MODEL_NAME}.keras"
 
 #: Settings read by the explanations only: a change of them does not retrain the model.
 _EXPLANATION_SETTINGS = ("tolerance", "memory_budget_mb")
