@@ -2,8 +2,7 @@
 
 Notebook 04 and its parts compare SHAP values (mm/month) with a true sensitivity (runoff change
 for a nudge), read dependence plots season by season and explain single events; these
-functions draw those figures in one line each, from plain pandas/numpy data, with the colours
-and fonts of :mod:`helpers.plotting`.
+functions draw those figures in one line each, with :mod:`helpers.plotting`'s colours and fonts.
 """
 
 from __future__ import annotations
@@ -42,10 +41,7 @@ def plot_share_heatmaps(
     stacked : bool
         One table above the other (heights in proportion to their rows), not side by side.
 
-    Returns
-    -------
-    numpy.ndarray of matplotlib.axes.Axes
-        One per table; each heatmap's cells show the shares.
+    Returns one Axes per table; each heatmap's cells show the shares.
     """
     if per not in ("table", "row"):
         raise ValueError(f"per must be 'table' or 'row', got {per!r}")
@@ -55,6 +51,7 @@ def plot_share_heatmaps(
         if (table.to_numpy() < 0).any() or not (totals > 0).all():
             raise ValueError(f"{title!r}: shares need values >= 0 and a positive total per {per}")
         shares[title] = table.div(totals, axis=0) if per == "row" else table / totals.iloc[0]
+    plotting.use_fonts(list(tables), xlabel, ylabel)
     common = max(float(table.to_numpy().max()) for table in shares.values())
     label = "share of the row's total" if per == "row" else "share of the table's total"
     if stacked:
@@ -93,19 +90,18 @@ def plot_dependence_grid(
     order : list of str
         The groups, one column each, in this order.
 
-    Returns
-    -------
-    numpy.ndarray of matplotlib.axes.Axes, shape (rows, groups)
+    Returns the Axes, shape (rows, groups).
     """
     groups = np.asarray(groups)
+    plotting.use_fonts(list(panels), [str(label) for label in order])
     size = (3.75 * len(order), 3.3 * len(panels))
     fig, axes = plt.subplots(len(panels), len(order), figsize=size, sharey="row", squeeze=False)
     for row, (title, (x, y, xlabel, ylabel)) in enumerate(panels.items()):
         x, y = np.asarray(x, float), np.asarray(y, float)
         for column, label in enumerate(order):
             chosen = groups == label
-            plotting.plot_dependence_by_group(x[chosen], y[chosen], groups[chosen], xlabel, ylabel,
-                                     f"{title}: {label}", ax=axes[row, column])
+            plotting.plot_dependence_by_group(x[chosen], y[chosen], groups[chosen], xlabel,
+                                              ylabel, f"{title}: {label}", ax=axes[row, column])
     fig.tight_layout()
     return axes
 
@@ -125,14 +121,13 @@ def plot_importances(
     legend : (str, str)
         Legend labels of the highlighted rows and of the others.
 
-    Returns
-    -------
-    numpy.ndarray of matplotlib.axes.Axes
+    Returns the panels' Axes.
     """
     missing = sorted(set(highlighted) - set(table.index))
     if missing:
         raise ValueError(f"highlighted rows {missing} are not in the table: {list(table.index)}")
     kinds = ("causal", "distractor")
+    plotting.use_fonts(table.columns, table.index, xlabel, legend)
     fig, axes = plt.subplots(1, table.shape[1], figsize=(5.5 * table.shape[1], 3.8), sharex=True)
     axes = np.atleast_1d(axes)
     for ax, (name, values) in zip(axes, table.items(), strict=True):
@@ -171,10 +166,7 @@ def plot_window_explanation(
     months_shown : int
     units : str
 
-    Returns
-    -------
-    (matplotlib.axes.Axes, matplotlib.axes.Axes)
-        The waterfall's and the heatmap's.
+    Returns the waterfall's and the heatmap's Axes.
     """
     values = np.asarray(values, float)
     if values.ndim != 2 or values.shape[1] != len(feature_names):
@@ -182,6 +174,7 @@ def plot_window_explanation(
                          f"got shape {values.shape}")
     if not 1 <= months_shown <= values.shape[0]:
         raise ValueError(f"months_shown must be 1 to {values.shape[0]}, got {months_shown}")
+    plotting.use_fonts(feature_names, title, units)  # shap's waterfall: Chinese names too
     one = shap.Explanation(values=values.sum(axis=0), base_values=base_value,
                            feature_names=list(feature_names))
     shap.plots.waterfall(one, max_display=len(feature_names), show=False)

@@ -3,10 +3,14 @@
 The model is written the way a hydrologist writes it — a plain Keras ``Sequential`` with one
 ``LSTM`` layer and a ``Dense(1)`` head — with nothing special-cased for SHAP, so that notebook
 03 meets the real DeepExplainer error on a real model.
+
+The settings travel whole: :func:`load_or_train` makes one ``CourseConfig`` of ``config`` and
+hands it down; no function below it falls back on defaults of its own.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -18,27 +22,26 @@ import numpy as np
 import pandas as pd
 import tensorflow as tf
 
-from helpers import config, data, model_files, windowing
-from helpers._kit import files
+from helpers import data, windowing
+from helpers._kit import files, model_files
 from helpers._kit.errors import whole_number
-from helpers.config import COURSE, CourseConfig, settings_from
+from helpers._kit.model_files import ModelFileError as ModelFileError  # damaged saved model
+from helpers.config import COURSE, MODELS_DIR, CourseConfig, settings_from
 
 #: The model's name in Keras and the stem of the file notebook 02 saves it to.
-MODEL_NAME = "lstm_runoff"
+_MODEL_NAME = "lstm_runoff"
 
 #: Where notebook 02 saves the trained model; a JSON file with the same stem sits beside it.
-MODEL_PATH = config.MODELS_DIR / f"{MODEL_NAME}.keras"
+MODEL_PATH = MODELS_DIR / f"{_MODEL_NAME}.keras"
 
-#: Epochs between two progress lines while training.
-PROGRESS_EVERY = 25
+#: Settings read by the explanations only: a change of them does not retrain the model.
+_EXPLANATION_SETTINGS = ("tolerance", "memory_budget_mb")
 
 
 def model_path(seed: int) -> Path:
     """Where the course's LSTM trained with ``seed`` is saved (:data:`MODEL_PATH` for the default).
 
-    Notebook 02 trains the course's model with two more seeds to report the spread of its skill;
-    it saves them here, and notebook 04b loads them (or trains them, when run on its own) to
-    re-check the readings of notebook 04 on other seeds.
+    Notebook 02 saves two more seeds here (the spread of the skill); notebook 04b loads them.
     """
     if seed == COURSE.seed:
         return MODEL_PATH
@@ -56,10 +59,6 @@ def make_deterministic(seed: int) -> None:
 
     With both, training twice on the same machine and library versions gives the same
     weights. Other CPUs or library versions may still differ in the last digits.
-
-    Parameters
-    ----------
-    seed : int
     """
     keras.utils.set_random_seed(int(seed))
     tf.config.experimental.enable_op_determinism()
@@ -71,58 +70,29 @@ def build_lstm(
     units: int = COURSE.units,
     learning_rate: float = COURSE.learning_rate,
 ) -> keras.Sequential:
-    """A compiled ``Input(window, n_features) -> LSTM(units) -> Dense(1)`` model.
+    """A compiled ``Input(window, n_features) -> LSTM(units) -> Dense(1)`` model (MSE loss).
 
-    Parameters
-    ----------
-    window : int
-        Time steps per input window.
-    n_features : int
-        Input variables per time step.
-    units : int
-        Size of the LSTM state.
-    learning_rate : float
-        Adam's learning rate.
-
-    Returns
-    -------
-    keras.Sequential
-        Compiled with mean squared error loss.
+    ``window`` is the time steps per input window, ``n_features`` the input variables per time
+    step, ``units`` the size of the LSTM state, ``learning_rate`` Adam's.
     """
     window = whole_number(window, "window", unit="months")
     n_features = whole_number(n_features, "n_features", unit="input variables")
-    units = whole_number(units, "units")
-    model = keras.Sequential(
-        [
-            keras.Input(shape=(window, n_features)),
-            keras.layers.LSTM(units),
-            keras.layers.Dense(1),  # one output: the target month's runoff
-        ],
-        name=MODEL_NAME,
-    )
+    return _lstm(window, n_features, whole_number(units, "units"), learning_rate)
+
+
+def _lstm(window: int, n_features: int, units: int, learning_rate: float) -> keras.Sequential:
+    """:func:`build_lstm` without the checks (a ``CourseConfig`` has checked its window)."""
+    layers = [keras.Input(shape=(window, n_features)), keras.layers.LSTM(units),
+              keras.layers.Dense(1)]  # one output: the target month's runoff
+    model = keras.Sequential(layers, name=_MODEL_NAME)
     model.compile(optimizer=keras.optimizers.Adam(learning_rate), loss="mse")
     return model
 
 
-def check_input_shape(model: keras.Model, X: np.ndarray) -> None:
-    """Raise a clear ValueError when windows ``X`` do not fit the model's input.
-
-    The one check of a window array against a model, used before every training and
-    prediction.
-
-    Parameters
-    ----------
-    model : keras.Model
-        A model with one input of shape (window, n_features).
-    X : numpy.ndarray
-        Windows of shape (n, window, n_features).
-
-    Raises
-    ------
-    ValueError
-        Naming the expected and the given shape.
-    """
-    expected = tuple(model.input_shape[1:])  # None where the model accepts any size
+def _check_input_shape(model: keras.Model, X: np.ndarray) -> None:
+    """A ValueError naming both shapes when windows ``X`` do not fit the model's input."""
+    input_shape = getattr(model, "input_shape", None)  # a subclassed model states none
+    expected = (None, None) if input_shape is None else tuple(input_shape[1:])  # None: any
     got = tuple(np.shape(X)[1:])
     fits = len(got) == len(expected) and all(
         e in (None, g) for e, g in zip(expected, got, strict=False)
@@ -134,15 +104,11 @@ def check_input_shape(model: keras.Model, X: np.ndarray) -> None:
         )
 
 
-class CompactProgress(keras.callbacks.Callback):
-    """Print one line every ``every`` epochs instead of Keras's per-batch log."""
-
-    def __init__(self, every: int = PROGRESS_EVERY) -> None:
-        super().__init__()
-        self.every = every
+class _CompactProgress(keras.callbacks.Callback):
+    """Print one line every 25 epochs instead of Keras's per-batch log."""
 
     def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
-        if (epoch + 1) % self.every == 0:
+        if (epoch + 1) % 25 == 0:
             logs = logs or {}
             print(
                 f"epoch {epoch + 1:4d}  loss {logs.get('loss', float('nan')):.4f}  "
@@ -153,11 +119,9 @@ class CompactProgress(keras.callbacks.Callback):
 
 def train_model(
     model: keras.Model,
-    train: windowing.Windows,
-    validation: windowing.Windows,
-    batch_size: int = COURSE.batch_size,
-    max_epochs: int = COURSE.max_epochs,
-    patience: int = COURSE.patience,
+    train: windowing.Windows | list[windowing.Windows],
+    validation: windowing.Windows | list[windowing.Windows],
+    config: CourseConfig | Mapping[str, object] | None = None,
     verbose: bool = True,
 ) -> dict:
     """Fit with early stopping on a validation slice, restoring the best weights.
@@ -166,34 +130,39 @@ def train_model(
     ----------
     model : keras.Model
         A compiled model (e.g. from :func:`build_lstm`).
-    train, validation : helpers.windowing.Windows
+    train, validation : helpers.windowing.Windows, or lists of them (one per record)
         Training windows and the chronologically later validation windows. Never pass test
-        windows here: early stopping would then tune on the test period.
-    batch_size, max_epochs, patience : int
-        Defaults from :data:`helpers.config.COURSE`.
+        windows here: early stopping would then tune on the test period. Several records
+        (:mod:`helpers.regional`) are pooled, record ``i``'s validation after its training.
+    config : CourseConfig, dict or None
+        Its ``batch_size``, ``max_epochs`` and ``patience`` are used (a dict of changes to
+        :data:`~helpers.config.COURSE` is fine, e.g. ``{"max_epochs": 15, "patience": 5}``).
     verbose : bool
-        Print a compact progress line every :data:`PROGRESS_EVERY` epochs and a summary at
-        the end.
+        Print a progress line every 25 epochs and a summary at the end.
 
     Returns
     -------
     dict
         Keras history (``loss`` and ``val_loss`` per epoch) plus ``best_epoch`` and ``seconds``.
     """
-    check_input_shape(model, train.X)
-    check_input_shape(model, validation.X)
-    if validation.target_dates.min() <= train.target_dates.max():
-        raise ValueError("validation windows must come after the training windows in time")
+    config = settings_from(config)
+    several = isinstance(train, list)  # one Windows per record (helpers.regional)
+    trains, validations = (train, validation) if several else ([train], [validation])
+    for fit_part, held_out in zip(trains, validations, strict=True):
+        _check_input_shape(model, fit_part.X)
+        _check_input_shape(model, held_out.X)
+        if held_out.target_dates.min() <= fit_part.target_dates.max():
+            raise ValueError("validation windows must come after the training windows in time")
     stop = keras.callbacks.EarlyStopping(
-        monitor="val_loss", patience=patience, restore_best_weights=True
+        monitor="val_loss", patience=config.patience, restore_best_weights=True
     )
-    callbacks = [stop] + ([CompactProgress()] if verbose else [])
     start = time.perf_counter()
     fit = model.fit(
-        train.X, train.y,
-        validation_data=(validation.X, validation.y),
-        epochs=max_epochs, batch_size=batch_size, shuffle=True,
-        callbacks=callbacks, verbose=0,
+        np.concatenate([w.X for w in trains]), np.concatenate([w.y for w in trains]),
+        validation_data=(np.concatenate([w.X for w in validations]),
+                         np.concatenate([w.y for w in validations])),
+        epochs=config.max_epochs, batch_size=config.batch_size, shuffle=True,
+        callbacks=[stop, _CompactProgress()] if verbose else [stop], verbose=0,
     )
     history = {key: [float(v) for v in values] for key, values in fit.history.items()}
     history["best_epoch"] = int(np.argmin(history["val_loss"])) + 1
@@ -222,23 +191,18 @@ def predict(
         Scaled windows, e.g. ``trained.prepared.test``.
     scaler : helpers.windowing.Scaler, optional
         The scaler the windows were made with (``trained.prepared.scaler``): the predictions
-        are then converted back to the target's units (mm/month). Without it they stay in the
-        model's own (standardised) units, as SHAP values are.
+        are then in the target's units (mm/month); without it, in the model's own
+        (standardised) units, as SHAP values are.
     batch_size : int
         Windows per call of the model.
 
     Returns
     -------
     numpy.ndarray of float64, shape (n,)
-
-    Raises
-    ------
-    ValueError
-        If the windows do not fit the model's input, or the model gives several values per
-        window.
+        Or a ValueError: windows that do not fit the model, a model with several outputs.
     """
     X = np.asarray(getattr(windows, "X", windows), dtype=np.float32)
-    check_input_shape(model, X)
+    _check_input_shape(model, X)
     # Keras traces its predict step once per model and keeps it: fast for repeated calls
     batches = [
         np.asarray(model.predict_on_batch(X[start : start + batch_size]), dtype=np.float64)
@@ -261,8 +225,7 @@ class TrainedModel:
     ----------
     model : keras.Model
     prepared : helpers.windowing.PreparedData
-        The record, the scaled train/test windows and the scaler (fitted on the training
-        period only): ``trained.prepared.test.X``, ``trained.prepared.scaler``.
+        The record, the scaled windows and the scaler: ``trained.prepared.test.X``.
     fit_part, validation : helpers.windowing.Windows
         The two chronological pieces of ``prepared.train`` used for fitting and early stopping.
     config : helpers.config.CourseConfig
@@ -284,26 +247,33 @@ class TrainedModel:
         return self.history is not None
 
 
+def _sidecar(prepared: windowing.PreparedData, config: CourseConfig) -> dict:
+    """What the JSON beside a saved model holds: names, scaler, settings and fingerprint."""
+    settings = {key: value for key, value in dataclasses.asdict(config).items()
+                if key not in _EXPLANATION_SETTINGS}
+    versions = (tf.__version__, keras.__version__)
+    return {
+        "features": prepared.features,
+        "target": prepared.target,
+        "scaler": prepared.scaler.to_dict(),
+        "config": settings,
+        "fingerprint": model_files.fingerprint(
+            prepared.record, settings, prepared.features, prepared.target, versions
+        ),
+    }
+
+
 def save_trained(trained: TrainedModel, path: str | PathLike = MODEL_PATH) -> None:
     """Save the model (Keras native format) and, beside it, what reproduces its inputs.
 
     The JSON sidecar holds the feature order, target, scaler statistics, settings (window
-    included) and the fingerprint; :func:`load_or_train` reads every field back: the names and
-    settings to say why a saved model is stale, the scaler to check the reloaded model sees
-    the inputs it was trained on. An interrupted save never leaves a truncated file under the
-    real name (:func:`helpers.model_files.save`).
+    included) and a fingerprint of the data and library versions; :func:`load_or_train` reads
+    every field back to decide whether the saved model still fits. An interrupted save never
+    leaves a truncated file under the real name.
     """
-    prepared = trained.prepared
-    info = {
-        "features": prepared.features,
-        "target": prepared.target,
-        "scaler": prepared.scaler.to_dict(),
-        "config": model_files.model_settings(trained.config),
-        "fingerprint": model_files.fingerprint(
-            prepared.record, trained.config, prepared.features, prepared.target
-        ),
-    }
-    model_files.save(trained.model, info, path)
+    # written to temporary files renamed into place, the sidecar last
+    model_files.save(trained.model, _sidecar(trained.prepared, trained.config), path)
+
 
 def _windows_for_training(
     record: pd.DataFrame, features: Sequence[str], target: str, config: CourseConfig
@@ -316,6 +286,20 @@ def _windows_for_training(
         prepared.train, fraction=config.validation_fraction
     )
     return prepared, fit_part, validation
+
+
+def _train(
+    prepared: windowing.PreparedData,
+    fit_part: windowing.Windows,
+    validation: windowing.Windows,
+    config: CourseConfig,
+    verbose: bool,
+) -> TrainedModel:
+    """A fresh LSTM trained deterministically on prepared windows."""
+    make_deterministic(config.seed)
+    model = _lstm(config.window, len(prepared.features), config.units, config.learning_rate)
+    history = train_model(model, fit_part, validation, config, verbose=verbose)
+    return TrainedModel(model, prepared, fit_part, validation, config, history)
 
 
 def train_from_record(
@@ -337,21 +321,20 @@ def train_from_record(
         The settings: :data:`helpers.config.COURSE` by default, a ``CourseConfig``, or a dict
         of the settings that differ from it (e.g. ``{"seed": 1}``).
     verbose : bool
-
-    Returns
-    -------
-    TrainedModel
     """
     config = settings_from(config)
-    features = list(features)
-    prepared, fit_part, validation = _windows_for_training(record, features, target, config)
-    make_deterministic(config.seed)
-    model = build_lstm(config.window, len(features), config.units, config.learning_rate)
-    history = train_model(
-        model, fit_part, validation, config.batch_size, config.max_epochs, config.patience,
-        verbose=verbose,
-    )
-    return TrainedModel(model, prepared, fit_part, validation, config, history)
+    return _train(*_windows_for_training(record, list(features), target, config), config, verbose)
+
+
+def _why_train(path: Path, wanted: dict) -> str | None:
+    """None when the model saved at ``path`` fits the ``wanted`` sidecar, else why it is trained."""
+    if not (path.exists() and model_files.sidecar_path(path).exists()):
+        return "no saved model yet: training one (deterministic, under a minute)"
+    saved = model_files.read_sidecar(path)  # a damaged sidecar: ModelFileError, file and fix
+    reason = model_files.stale_reason(saved, wanted)
+    if reason is None and not model_files.same_scaler(saved["scaler"], wanted["scaler"]):
+        reason = "its scaler differs from the one fitted on the data now"
+    return None if reason is None else f"the saved model does not fit ({reason}): retraining"
 
 
 def load_or_train(
@@ -366,8 +349,8 @@ def load_or_train(
 
     Every notebook calls this, so each one runs on its own from a fresh clone: the first
     call trains (under a minute on 2 CPU cores) and saves; later calls load. A saved model is
-    stale when its features, target, settings, data or library versions differ from the
-    request (the message says which), or when its scaler differs from the one refitted now.
+    stale when its features, target, settings, data, library versions or scaler differ from
+    the request's (the message says which).
 
     Parameters
     ----------
@@ -388,9 +371,8 @@ def load_or_train(
 
     Raises
     ------
-    helpers.model_files.ModelFileError
-        The saved model or its sidecar is damaged; the message names the file and says to
-        delete it so that the next call retrains.
+    ModelFileError
+        The saved model or its sidecar is damaged; the message names the files to delete.
     ValueError
         ``path`` is empty, a folder or does not end in ``.keras``; before any training.
     """
@@ -398,26 +380,16 @@ def load_or_train(
     record = data.load_catchment() if record is None else record
     features = list(data.FEATURES if features is None else features)
     target = data.TARGET if target is None else target
-    config = settings_from(config)
-    if path.exists() and model_files.sidecar_path(path).exists():
-        info = model_files.read_sidecar(path)
-        expected = model_files.fingerprint(record, config, features, target)
-        settings = model_files.model_settings(config)
-        reason = model_files.stale_reason(info, expected, features, target, settings)
-        if reason is None:
-            prepared, fit_part, validation = _windows_for_training(
-                record, features, target, config
-            )
-            if model_files.same_scaler(info["scaler"], prepared.scaler.to_dict()):
-                model = model_files.load_model(path)
-                if verbose:
-                    print(f"loaded the trained model from {files.shown(path)}")
-                return TrainedModel(model, prepared, fit_part, validation, config)
-            reason = "its scaler differs from the one fitted on the data now"
+    config = settings_from(config)  # from here on the settings travel whole
+    prepared, fit_part, validation = _windows_for_training(record, features, target, config)
+    why = _why_train(path, _sidecar(prepared, config))
+    if why is None:
+        model = model_files.load_model(path)  # a damaged file: ModelFileError, file and fix
         if verbose:
-            print(f"the saved model does not fit ({reason}): retraining")
-    elif verbose:
-        print("no saved model yet: training one (deterministic, under a minute)")
-    trained = train_from_record(record, features, target, config, verbose=verbose)
+            print(f"loaded the trained model from {files.shown(path)}")
+        return TrainedModel(model, prepared, fit_part, validation, config)
+    if verbose:
+        print(why)
+    trained = _train(prepared, fit_part, validation, config, verbose)
     save_trained(trained, path)
     return trained

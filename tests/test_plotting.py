@@ -1,7 +1,9 @@
-"""Tests of the plotting helpers with logic beyond drawing (normalising, fitting, fonts)."""
+"""Tests of the figures with logic beyond drawing (normalising, fitting, grouping, fonts)."""
 
 import io
 import os
+import subprocess
+import sys
 import warnings
 from pathlib import Path
 
@@ -60,26 +62,11 @@ def test_plot_dependence_by_group_refuses_unequal_lengths():
         plotting.plot_dependence_by_group([1, 2, 3], [1, 2], ["a", "a", "a"], "x", "y")
 
 
-def test_plot_shares_normalises_each_column_and_orders_by_the_first():
-    table = pd.DataFrame({"SHAP (mm)": [7.0, 1.0, 2.0], "NSE drop": [0.5, 0.0, 0.5]},
-                         index=["precip", "wind", "tmax"])
-    ax = plotting.plot_shares(table, "shares")
-    widths = [patch.get_width() for patch in ax.patches]
-    # bars are drawn column by column, rows in ascending order of the first column
-    np.testing.assert_allclose(widths, [0.1, 0.2, 0.7, 0.0, 0.5, 0.5])
-    assert [t.get_text() for t in ax.get_yticklabels()][-1] == "precip"
-
-
-def test_plot_shares_refuses_a_column_without_positive_total():
-    with pytest.raises(ValueError, match="positive total"):
-        plotting.plot_shares(pd.DataFrame({"a": [1.0, -1.0]}), "t")
-
-
 def test_symmetric_limit_ignores_one_extreme_cell():
     values = np.r_[np.linspace(-1, 1, 99), 50.0]
-    limit = plotting.symmetric_limit(values)
+    limit = plotting._symmetric_limit(values)
     assert 0.9 < limit < 2.0  # the bulk decides, not the single 50
-    assert plotting.symmetric_limit([0.0, 0.0]) == 1.0
+    assert plotting._symmetric_limit([0.0, 0.0]) == 1.0
 
 
 def test_signed_heatmap_uses_symmetric_robust_limits():
@@ -90,8 +77,8 @@ def test_signed_heatmap_uses_symmetric_robust_limits():
 
 
 def test_one_colour_per_series_across_figures():
-    assert plotting.colour("LSTM") == plotting.COLOURS["LSTM"]
-    assert plotting.colour("LSTM, seed 1") == plotting.COLOURS["LSTM"]
+    assert plotting._colour("LSTM") == plotting.COLOURS["LSTM"]
+    assert plotting._colour("LSTM, seed 1") == plotting.COLOURS["LSTM"]
     ax = plotting.plot_hydrograph(pd.date_range("2000", periods=3, freq="MS"), [1, 2, 3],
                                   {"LSTM": [1, 2, 3], "ridge": [2, 2, 2]})
     colours = {line.get_label(): line.get_color() for line in ax.get_lines()}
@@ -111,8 +98,7 @@ def test_chinese_labels_render_with_an_installed_cjk_font():
         if not os.environ.get("CI"):
             pytest.skip(f"no font with Chinese glyphs installed: {fonts.INSTALL_HINT}")
         pytest.fail(f"no font with Chinese glyphs installed (CI needs one): {fonts.INSTALL_HINT}")
-    assert plotting.CJK_FONT == font and font in fonts.CJK_FONTS
-    assert plt.rcParams["font.family"][0] == "sans-serif" and font in plt.rcParams["font.family"]
+    assert font in fonts.CJK_FONTS
     chosen = font_manager.findfont(font_manager.FontProperties(family=[font]))
     assert all(font_manager.get_font(chosen).get_char_index(ord(c)) for c in "降水量平均气温径流")
     latin = font_manager.findfont(font_manager.FontProperties(family=["sans-serif"]))
@@ -122,8 +108,36 @@ def test_chinese_labels_render_with_an_installed_cjk_font():
         ax = plotting.plot_importance(CHINESE, "各变量的重要性", "平均 |SHAP| (mm/月)")
         ax.figure.canvas.draw()
         ax.figure.savefig(io.BytesIO(), format="png")
+    assert plt.rcParams["font.family"][0] == "sans-serif" and font in plt.rcParams["font.family"]
     assert fonts.use_cjk_font() == font
     assert plt.rcParams["font.family"].count(font) == 1  # a second call adds nothing
+
+
+def test_chinese_labels_render_on_axes_made_before_the_font_was_set():
+    font = fonts.installed_cjk_font()
+    if font is None:
+        pytest.skip(f"no font with Chinese glyphs installed: {fonts.INSTALL_HINT}")
+    with matplotlib.rc_context({"font.family": ["sans-serif"]}):
+        _, ax = plt.subplots()  # the learner's own figure, made before any course figure
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            plotting.plot_importance(CHINESE, "各变量的重要性", "平均 |SHAP|", ax=ax)
+            ax.figure.savefig(io.BytesIO(), format="png")
+
+
+def test_importing_plotting_leaves_matplotlib_settings_unchanged():
+    """Fonts are set when a figure is drawn, not on import."""
+    script = (
+        "import matplotlib, matplotlib.pyplot, seaborn\n"
+        "before = {k: repr(v) for k, v in matplotlib.rcParams.items()}\n"
+        "import helpers.plotting, helpers.shap_figures\n"
+        "after = {k: repr(v) for k, v in matplotlib.rcParams.items()}\n"
+        "print(sorted(k for k in before if before[k] != after.get(k)))\n"
+    )
+    run = subprocess.run([sys.executable, "-c", script], capture_output=True, encoding="utf-8",
+                         cwd=Path(__file__).parents[1], env={**os.environ, "MPLBACKEND": "Agg"},
+                         check=True)
+    assert run.stdout.strip() == "[]", run.stdout
 
 
 def test_without_a_cjk_font_plotting_says_once_what_to_install(monkeypatch):
@@ -233,3 +247,71 @@ def test_plot_window_explanation_sums_the_waterfall_and_shows_recent_lags():
         shap_figures.plot_window_explanation(values, 40.0, ["rain", "wind"], "x", months_shown=13)
     with pytest.raises(ValueError, match=r"values must be \(time steps, 3 variables\)"):
         shap_figures.plot_window_explanation(values, 40.0, ["a", "b", "c"], "x")
+
+
+# figures grouped by calendar month or by class
+
+
+def monthly_table():
+    months = range(1, 13)
+    return pd.DataFrame({"LSTM": [float(m) for m in months], "ridge": [2.0 * m for m in months]},
+                        index=months)
+
+
+def test_plot_by_month_draws_one_bar_per_month_and_column_in_the_course_colours():
+    table = monthly_table().iloc[::-1]  # the order of the rows does not matter
+    ax = plotting.plot_by_month(table, "RMSE (mm/month)", title="by month")
+    heights = [patch.get_height() for patch in ax.patches]
+    np.testing.assert_allclose(heights, [*range(1, 13), *range(2, 25, 2)])  # January first
+    assert [t.get_text() for t in ax.get_xticklabels()] == plotting._MONTH_LABELS
+    assert ax.patches[0].get_facecolor() == matplotlib.colors.to_rgba(plotting.COLOURS["LSTM"])
+    assert ax.patches[12].get_facecolor() == matplotlib.colors.to_rgba(plotting.COLOURS["ridge"])
+    assert ax.get_ylabel() == "RMSE (mm/month)" and ax.get_title() == "by month"
+
+
+def test_plot_by_month_draws_a_line_on_its_own_axis():
+    line = pd.Series(np.linspace(-2.0, 18.0, 12), index=range(1, 13))
+    ax = plotting.plot_by_month(monthly_table(), "mm/month", line=line, line_label="°C")
+    right = next(other for other in ax.figure.axes if other is not ax)
+    np.testing.assert_allclose(right.get_lines()[0].get_ydata(), line.to_numpy())
+    assert right.get_ylabel() == "°C"
+
+
+def test_plot_by_month_refuses_an_index_that_is_not_the_twelve_months():
+    dated = monthly_table().set_axis(pd.date_range("2000", periods=12, freq="MS"))
+    with pytest.raises(ValueError, match="calendar months 1 to 12.*group by"):
+        plotting.plot_by_month(dated, "mm")
+    with pytest.raises(ValueError, match="calendar months 1 to 12"):
+        plotting.plot_by_month(monthly_table().iloc[:11], "mm")
+
+
+def test_plot_by_month_refuses_a_line_without_its_label():
+    line = pd.Series(range(12), index=range(1, 13))
+    with pytest.raises(ValueError, match="line_label"):
+        plotting.plot_by_month(monthly_table(), "mm", line=line)
+
+
+def test_plot_by_class_draws_each_class_once_in_its_colour():
+    classes = ["snowmelt", "recent rainfall", "snowmelt", "other"]
+    ax = plotting.plot_by_class([0, 1, 2, 3], [4, 5, 6, 7], classes, "x", "y",
+                                sizes=[10, 20, 30, 40], legend_title="driver")
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == [
+        "snowmelt", "recent rainfall", "other"]  # order of first appearance
+    snow = ax.collections[0]
+    np.testing.assert_allclose(snow.get_offsets(), [[0, 4], [2, 6]])
+    np.testing.assert_allclose(snow.get_sizes(), [10, 30])
+    snowmelt = matplotlib.colors.to_rgba(plotting.COLOURS["snowmelt"])
+    assert tuple(snow.get_facecolor()[0][:3]) == snowmelt[:3]
+    assert ax.get_legend().get_title().get_text() == "driver"
+
+
+def test_plot_by_class_keeps_lines_drawn_before_in_the_legend():
+    _, ax = plt.subplots()
+    ax.plot([0, 1], [0, 1], label="1:1")
+    plotting.plot_by_class([0.2], [0.3], ["snowmelt"], "x", "y", ax=ax)
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["1:1", "snowmelt"]
+
+
+def test_plot_by_class_refuses_unequal_lengths():
+    with pytest.raises(ValueError, match="differ in length"):
+        plotting.plot_by_class([1, 2, 3], [1, 2, 3], ["a", "b"], "x", "y")

@@ -63,9 +63,9 @@ def test_chinese_block_runs_as_written(tmp_path, monkeypatch):
     assert ax.get_title() == "流域：各变量的 SHAP 重要性"
     # glyphs: checked only where helpers.plotting has chosen a font with Chinese glyphs
     missing = [str(w.message) for w in caught if "missing from font" in str(w.message)]
-    from helpers import plotting
+    from helpers._kit import fonts
 
-    if getattr(plotting, "CJK_FONT", None) is None:
+    if fonts.installed_cjk_font() is None:
         if os.environ.get("CI"):  # CI installs one (.ci/run) and must check the glyphs
             pytest.fail(f"no CJK font chosen by helpers.plotting in CI ({len(missing)} "
                         "missing-glyph warnings)")

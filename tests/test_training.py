@@ -8,7 +8,8 @@ import pytest
 
 pytest.importorskip("tensorflow")
 
-from helpers import model_files, training, windowing
+from helpers import training, windowing
+from helpers._kit import model_files
 from helpers.config import COURSE, CourseConfig
 
 # the 120-month record leaves 23 test windows: the short-test-period warning is expected here
@@ -46,7 +47,7 @@ def test_input_shape_mismatch_is_named():
     with pytest.raises(
         ValueError, match=r"expects windows of shape \(n, 12, 9\) but got .*\(5, 12, 8\)"
     ):
-        training.check_input_shape(model, np.zeros((5, 12, 8)))
+        training._check_input_shape(model, np.zeros((5, 12, 8)))
 
 
 def test_training_is_deterministic(record):
@@ -68,7 +69,7 @@ def test_train_model_refuses_validation_before_training(record):
     fit_part, validation = windowing.validation_split(prepared.train, fraction=0.2)
     model = training.build_lstm(window=6, n_features=3, units=4)
     with pytest.raises(ValueError, match="after the training windows"):
-        training.train_model(model, validation, fit_part, max_epochs=1, verbose=False)
+        training.train_model(model, validation, fit_part, {"max_epochs": 1}, verbose=False)
 
 
 def test_load_or_train_trains_saves_then_loads(record, tmp_path):
@@ -115,10 +116,14 @@ def test_load_or_train_retrains_when_target_or_feature_order_changes(record, tmp
 
 
 def test_fingerprint_includes_features_and_target(record):
-    base = model_files.fingerprint(record, TINY, ["a", "b"], "q")
-    assert base != model_files.fingerprint(record, TINY, ["b", "a"], "q")
-    assert base != model_files.fingerprint(record, TINY, ["a", "b"], "c")
-    assert base == model_files.fingerprint(record.assign(extra=1.0), TINY, ["a", "b"], "q")
+    versions = ("2.0", "3.0")
+    base = model_files.fingerprint(record, TINY, ["a", "b"], "q", versions)
+    assert base != model_files.fingerprint(record, TINY, ["b", "a"], "q", versions)
+    assert base != model_files.fingerprint(record, TINY, ["a", "b"], "c", versions)
+    assert base != model_files.fingerprint(record, TINY, ["a", "b"], "q", ("2.1", "3.0"))
+    assert base != model_files.fingerprint(record, {**TINY, "units": 5}, ["a", "b"], "q", versions)
+    assert base == model_files.fingerprint(record.assign(extra=1.0), TINY, ["a", "b"], "q",
+                                           versions)
 
 
 def test_sidecar_fields_are_all_read(record, tmp_path, capsys):
@@ -165,7 +170,7 @@ def test_damaged_model_files_are_refused_by_name(record, tmp_path, damage, messa
         _truncate(sidecar)
     else:
         sidecar.write_text('{"features": [], "target": "q"}', encoding="utf-8")
-    with pytest.raises(model_files.ModelFileError, match=message) as refusal:
+    with pytest.raises(training.ModelFileError, match=message) as refusal:
         training.load_or_train(path, **args)
     assert refusal.match(DELETE_BOTH)
     assert "File not found" not in str(refusal.value)  # Keras's words for a file that is there
@@ -201,7 +206,7 @@ def test_a_damaged_model_inside_the_archive_is_named(record, tmp_path):
     with zipfile.ZipFile(path, "w") as archive:
         archive.writestr("config.json", "{ half a configuration")
     damaged = r"could not load the saved model model\.keras"
-    with pytest.raises(model_files.ModelFileError, match=damaged):
+    with pytest.raises(training.ModelFileError, match=damaged):
         training.load_or_train(path, **args)
 
 
@@ -235,7 +240,7 @@ def test_explanation_settings_do_not_retrain(record, tmp_path):
     args = dict(record=record, features=["a", "b", "c"], target="q", verbose=False)
     training.load_or_train(path, config=TINY, **args)
     sidecar = json.loads(path.with_suffix(".json").read_text(encoding="utf-8"))
-    assert set(sidecar["config"]) == set(model_files.model_settings()) == {
+    assert set(sidecar["config"]) == {
         "window", "train_fraction", "validation_fraction", "units", "learning_rate",
         "batch_size", "max_epochs", "patience", "seed",
     }
@@ -281,11 +286,11 @@ def test_an_interrupted_save_never_leaves_a_truncated_model(record, tmp_path, mo
     assert training.load_or_train(path, **args).trained_now  # without its sidecar: retrained
 
 
-def test_scores_predict_the_lstm_through_training_predict(record):
-    from helpers import scores
+def test_the_test_period_table_predicts_the_lstm_through_training_predict(record):
+    from helpers import metrics
 
     trained = training.train_from_record(record, ["a", "b", "c"], "q", TINY, verbose=False)
-    table = scores.predictions(trained)
+    table = metrics.period_table(trained)
     expected = training.predict(trained.model, trained.prepared.test, trained.prepared.scaler)
     np.testing.assert_array_equal(table["LSTM"].to_numpy(), expected)
     np.testing.assert_array_equal(table["observed"], record.loc[table.index, "q"])
@@ -302,3 +307,29 @@ def test_chinese_column_names_survive_the_sidecar(record, tmp_path):
     reloaded = training.load_or_train(path, **args)
     assert not reloaded.trained_now
     assert reloaded.prepared.features == features and reloaded.prepared.target == "径流量"
+
+
+def test_train_model_takes_the_settings_whole(record):
+    prepared = windowing.prepare_windows(record, ["a", "b", "c"], "q", window=6)
+    fit_part, validation = windowing.validation_split(prepared.train, fraction=0.2)
+    model = training.build_lstm(window=6, n_features=3, units=4)
+    history = training.train_model(model, fit_part, validation, {"max_epochs": 2, "patience": 5},
+                                   verbose=False)
+    assert len(history["loss"]) == 2
+    with pytest.raises(TypeError, match=r"unknown setting\(s\) epochs"):
+        training.train_model(model, fit_part, validation, {"epochs": 2}, verbose=False)
+
+
+def test_train_model_pools_several_records(record):
+    """helpers.regional trains one model on many records: each record's validation after its
+    own training windows, all pooled."""
+    parts = [windowing.validation_split(windowing.prepare_windows(
+        frame, ["a", "b", "c"], "q", window=6).train, fraction=0.2)
+        for frame in (record, record * 2.0)]
+    model = training.build_lstm(window=6, n_features=3, units=4)
+    history = training.train_model(model, [fit for fit, _ in parts], [val for _, val in parts],
+                                   {"max_epochs": 1}, verbose=False)
+    assert len(history["val_loss"]) == 1
+    with pytest.raises(ValueError, match="after the training windows"):
+        training.train_model(model, [val for _, val in parts], [fit for fit, _ in parts],
+                             {"max_epochs": 1}, verbose=False)

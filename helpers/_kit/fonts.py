@@ -2,10 +2,11 @@
 
 Matplotlib's default font, DejaVu Sans, has no Chinese glyphs: a label such as 降水量 renders
 as empty boxes, with the warning "Glyph 38477 missing from font(s) DejaVu Sans". When
-:mod:`helpers.plotting` is imported it calls :func:`use_cjk_font`, which appends the first
-installed font of :data:`CJK_FONTS` to matplotlib's ``font.family``, *after* the default:
-Latin text keeps DejaVu Sans, and every glyph DejaVu Sans lacks is taken from the CJK font
-(matplotlib's per-glyph font fallback). Figures drawn by shap or pandas benefit too.
+:mod:`helpers.plotting` draws a figure it calls :func:`use_cjk_font` (not on import), which
+appends the first installed font of :data:`CJK_FONTS` to matplotlib's ``font.family``, *after*
+the default: Latin text keeps DejaVu Sans, and every glyph DejaVu Sans lacks is taken from the
+CJK font (matplotlib's per-glyph font fallback). Later figures drawn by shap or pandas benefit
+too.
 
 On a machine without any of these fonts, the first course figure whose labels need one says
 which font to install (:func:`check_labels`).

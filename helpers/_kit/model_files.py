@@ -2,13 +2,14 @@
 
 :func:`helpers.training.load_or_train` reuses a saved model only when the sidecar beside it
 says it was trained on the same features, target, settings, data and library versions
-(:func:`fingerprint`), and refuses a damaged file with :class:`ModelFileError`, which names the
-file and the fix. Both files are written whole or not at all (:mod:`helpers._kit.files`).
+(:func:`fingerprint`, :func:`stale_reason`), and refuses a damaged file with
+:class:`ModelFileError`, which names the file and the fix. Both files are written whole or not
+at all (:mod:`helpers._kit.files`). The settings and versions come in as arguments: nothing
+here reads the course's configuration.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 import json
 import zipfile
@@ -19,14 +20,8 @@ from pathlib import Path
 import keras
 import numpy as np
 import pandas as pd
-import tensorflow as tf
 
 from helpers._kit import files
-from helpers.config import CourseConfig, settings_from
-
-#: Settings of :class:`helpers.config.CourseConfig` that do not change the trained weights (they
-#: are read by the explanations): left out of the sidecar, so changing them does not retrain.
-EXPLANATION_SETTINGS = ("tolerance", "memory_budget_mb")
 
 #: Hexadecimal digits of the fingerprint kept in the sidecar.
 FINGERPRINT_DIGITS = 16
@@ -43,42 +38,24 @@ class ModelFileError(RuntimeError):
     """A saved model or its JSON sidecar cannot be read; the message names the file and the fix."""
 
 
-def model_settings(config: CourseConfig | Mapping[str, object] | None = None) -> dict:
-    """The settings that decide a model's weights, as the sidecar stores them.
-
-    Parameters
-    ----------
-    config : CourseConfig, dict or None
-        As for :func:`helpers.training.load_or_train`.
-
-    Returns
-    -------
-    dict
-        Every setting of :class:`helpers.config.CourseConfig` but :data:`EXPLANATION_SETTINGS`.
-    """
-    settings = dataclasses.asdict(settings_from(config))
-    return {key: value for key, value in settings.items() if key not in EXPLANATION_SETTINGS}
-
-
 def fingerprint(
     record: pd.DataFrame,
-    config: CourseConfig | Mapping[str, object] | None,
+    settings: Mapping[str, object],
     features: Sequence[str],
     target: str,
+    versions: Sequence[str],
 ) -> str:
     """A short hash of the data used, the feature order, the target, the settings and versions.
 
-    A saved model is reused only when its fingerprint matches, so changing the values of a
-    feature or the target, the features or their order, the target, a setting of
-    :func:`model_settings`, TensorFlow or Keras retrains it. Columns of ``record`` that are not
-    used do not count.
+    Columns of ``record`` that are not used do not count. ``settings`` are those that decide
+    the weights; ``versions`` the libraries' (e.g. TensorFlow's and Keras's).
     """
     columns = [*features, target]
     digest = hashlib.sha256()
     digest.update(pd.util.hash_pandas_object(record[columns], index=True).to_numpy().tobytes())
     digest.update(json.dumps({"features": list(features), "target": target}).encode())
-    digest.update(json.dumps(model_settings(config), sort_keys=True).encode())
-    digest.update(f"{tf.__version__} {keras.__version__}".encode())
+    digest.update(json.dumps(dict(settings), sort_keys=True).encode())
+    digest.update(" ".join(versions).encode())
     return digest.hexdigest()[:FINGERPRINT_DIGITS]
 
 
@@ -88,22 +65,7 @@ def sidecar_path(path: str | PathLike) -> Path:
 
 
 def checked_path(path: str | PathLike) -> Path:
-    """The path a model is saved to, refused before any training when it cannot hold one.
-
-    Parameters
-    ----------
-    path : str or os.PathLike
-        A file name ending in ``.keras``.
-
-    Returns
-    -------
-    pathlib.Path
-
-    Raises
-    ------
-    ValueError
-        An empty path, a folder, or a name that does not end in ``.keras``.
-    """
+    """The path a model is saved to; a ValueError for an empty path, a folder or not ``.keras``."""
     if not str(path).strip():
         raise ValueError("the model path is empty: pass a file name ending in .keras, e.g. "
                          "'models/my_catchment.keras'")
@@ -126,19 +88,11 @@ def _what_to_do(path: Path) -> str:
 
 
 def save(model: keras.Model, info: dict, path: str | PathLike) -> None:
-    """Write a model and its sidecar, each to a temporary file renamed into place.
+    """Write a model and its sidecar (``info``, :data:`SIDECAR_KEYS`), each renamed into place.
 
     The old sidecar is removed first and the new one written last, so an interrupted save
     leaves the old pair, or a model without a sidecar (which ``load_or_train`` retrains),
     never a truncated file under the real name nor a new model beside an old sidecar.
-
-    Parameters
-    ----------
-    model : keras.Model
-    info : dict
-        The sidecar's content (:data:`SIDECAR_KEYS`).
-    path : str or os.PathLike
-        Where the model goes (``.keras``).
     """
     missing = [key for key in SIDECAR_KEYS if key not in info]
     if missing:
@@ -151,14 +105,7 @@ def save(model: keras.Model, info: dict, path: str | PathLike) -> None:
 
 
 def read_sidecar(path: str | PathLike) -> dict:
-    """The content of the sidecar of the model saved at ``path``.
-
-    Raises
-    ------
-    ModelFileError
-        When it is not valid JSON or lacks a key of :data:`SIDECAR_KEYS`; the message names
-        the file and the fix.
-    """
+    """The sidecar of the model saved at ``path``; a ModelFileError when it is damaged."""
     model_path, sidecar = Path(path), sidecar_path(path)
     try:
         info = json.loads(sidecar.read_text(encoding="utf-8"))
@@ -181,10 +128,6 @@ def load_model(path: str | PathLike) -> keras.Model:
 
     A ``.keras`` file is a zip archive; one cut short has no zip directory, which Keras reports
     as "File not found" although the file is there. That case is named for what it is.
-
-    Raises
-    ------
-    ModelFileError
     """
     path = Path(path)
     if path.suffix == ".keras" and not zipfile.is_zipfile(path):
@@ -203,49 +146,31 @@ def load_model(path: str | PathLike) -> keras.Model:
         ) from error
 
 
-def stale_reason(
-    info: dict, expected: str, features: list[str], target: str, settings: dict
-) -> str | None:
-    """Why a saved model does not fit the request, or None when it does.
+def stale_reason(info: dict, request: dict) -> str | None:
+    """Why a saved model (its sidecar ``info``) does not fit a ``request``, or None when it does.
 
-    Parameters
-    ----------
-    info : dict
-        The sidecar (:func:`read_sidecar`).
-    expected : str
-        The request's :func:`fingerprint`.
-    features, target, settings
-        The request (settings as :func:`model_settings` gives them).
-
-    Returns
-    -------
-    str or None
-        E.g. ``"settings changed: units 16 -> 32"``.
+    ``request`` holds the sidecar's keys but the scaler: the features, target and settings
+    asked for now and their :func:`fingerprint`. E.g. ``"settings changed: units 16 -> 32"``.
     """
+    features, target = request["features"], request["target"]
     if info["features"] != features:
         return f"it was trained on features {info['features']}, not {features}"
     if info["target"] != target:
         return f"it was trained to predict {info['target']!r}, not {target!r}"
     changed = [
         f"{key} {info['config'].get(key)!r} -> {value!r}"
-        for key, value in settings.items()
+        for key, value in request["config"].items()
         if info["config"].get(key) != value
     ]
     if changed:
         return f"settings changed: {', '.join(changed)}"
-    if info["fingerprint"] != expected:
+    if info["fingerprint"] != request["fingerprint"]:
         return "the data or the TensorFlow/Keras versions changed"
     return None
 
 
 def same_scaler(saved: dict, fitted: dict) -> bool:
-    """Saved and refitted scaler statistics agree (names and dates exactly, numbers closely).
-
-    Parameters
-    ----------
-    saved, fitted : dict
-        ``Scaler.to_dict()`` of the sidecar and of the scaler fitted now.
-    """
+    """Saved and refitted scaler statistics (``Scaler.to_dict()``) agree: names, dates exactly."""
     text = ("features", "target", "fitted_until")
     numbers = ("feature_mean", "feature_std", "target_mean", "target_std")
     if any(saved.get(key) != fitted[key] for key in text):
