@@ -153,11 +153,9 @@ class CompactProgress(keras.callbacks.Callback):
 
 def train_model(
     model: keras.Model,
-    train: windowing.Windows,
-    validation: windowing.Windows,
-    batch_size: int = COURSE.batch_size,
-    max_epochs: int = COURSE.max_epochs,
-    patience: int = COURSE.patience,
+    train: windowing.Windows | list[windowing.Windows],
+    validation: windowing.Windows | list[windowing.Windows],
+    config: CourseConfig | Mapping[str, object] | None = None,
     verbose: bool = True,
 ) -> dict:
     """Fit with early stopping on a validation slice, restoring the best weights.
@@ -166,11 +164,13 @@ def train_model(
     ----------
     model : keras.Model
         A compiled model (e.g. from :func:`build_lstm`).
-    train, validation : helpers.windowing.Windows
+    train, validation : helpers.windowing.Windows, or lists of them (one per record)
         Training windows and the chronologically later validation windows. Never pass test
-        windows here: early stopping would then tune on the test period.
-    batch_size, max_epochs, patience : int
-        Defaults from :data:`helpers.config.COURSE`.
+        windows here: early stopping would then tune on the test period. Several records
+        (:mod:`helpers.regional`) come as two lists, record ``i``'s validation windows after its
+        own training windows; they are pooled for fitting.
+    config : CourseConfig, dict or None
+        ``batch_size``, ``max_epochs`` and ``patience`` (:func:`helpers.config.settings_from`).
     verbose : bool
         Print a compact progress line every :data:`PROGRESS_EVERY` epochs and a summary at
         the end.
@@ -180,19 +180,26 @@ def train_model(
     dict
         Keras history (``loss`` and ``val_loss`` per epoch) plus ``best_epoch`` and ``seconds``.
     """
-    check_input_shape(model, train.X)
-    check_input_shape(model, validation.X)
-    if validation.target_dates.min() <= train.target_dates.max():
-        raise ValueError("validation windows must come after the training windows in time")
+    config = settings_from(config)
+    several = isinstance(train, list)  # one Windows per record (helpers.regional)
+    trains, validations = (train, validation) if several else ([train], [validation])
+    for fit_part, held_out in zip(trains, validations, strict=True):
+        check_input_shape(model, fit_part.X)
+        check_input_shape(model, held_out.X)
+        if held_out.target_dates.min() <= fit_part.target_dates.max():
+            raise ValueError("validation windows must come after the training windows in time")
+    X, y = np.concatenate([w.X for w in trains]), np.concatenate([w.y for w in trains])
+    validation_data = (np.concatenate([w.X for w in validations]),
+                       np.concatenate([w.y for w in validations]))
     stop = keras.callbacks.EarlyStopping(
-        monitor="val_loss", patience=patience, restore_best_weights=True
+        monitor="val_loss", patience=config.patience, restore_best_weights=True
     )
     callbacks = [stop] + ([CompactProgress()] if verbose else [])
     start = time.perf_counter()
     fit = model.fit(
-        train.X, train.y,
-        validation_data=(validation.X, validation.y),
-        epochs=max_epochs, batch_size=batch_size, shuffle=True,
+        X, y,
+        validation_data=validation_data,
+        epochs=config.max_epochs, batch_size=config.batch_size, shuffle=True,
         callbacks=callbacks, verbose=0,
     )
     history = {key: [float(v) for v in values] for key, values in fit.history.items()}
@@ -347,10 +354,7 @@ def train_from_record(
     prepared, fit_part, validation = _windows_for_training(record, features, target, config)
     make_deterministic(config.seed)
     model = build_lstm(config.window, len(features), config.units, config.learning_rate)
-    history = train_model(
-        model, fit_part, validation, config.batch_size, config.max_epochs, config.patience,
-        verbose=verbose,
-    )
+    history = train_model(model, fit_part, validation, config, verbose=verbose)
     return TrainedModel(model, prepared, fit_part, validation, config, history)
 
 

@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import math
 import warnings
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -38,7 +38,7 @@ from numpy.typing import ArrayLike
 
 from helpers._kit.errors import DataError
 from helpers._kit.validation import validate_record
-from helpers.config import COURSE
+from helpers.config import COURSE, CourseConfig, settings_from
 from helpers.windows import MIN_WINDOWS, Windows, make_windows
 
 # The windows themselves live in helpers.windows; they are part of this module's public API.
@@ -250,6 +250,7 @@ def prepare_windows(
     target: str,
     window: int = COURSE.window,
     train_fraction: float = 0.8,
+    config: CourseConfig | Mapping[str, object] | None = None,
 ) -> PreparedData:
     """Window, split chronologically and scale a monthly record, without test-period leakage.
 
@@ -271,6 +272,8 @@ def prepare_windows(
         Months per window.
     train_fraction : float, default 0.8
         Share of the windows used for training, strictly between 0 and 1.
+    config : CourseConfig or dict, optional
+        The settings passed whole: its ``window`` and ``train_fraction`` are used.
 
     Returns
     -------
@@ -289,6 +292,9 @@ def prepare_windows(
     UserWarning
         When the test period has fewer than ``data.MIN_WINDOWS`` (24) windows.
     """
+    if config is not None:
+        config = settings_from(config)
+        window, train_fraction = config.window, config.train_fraction
     if not 0 < train_fraction < 1:
         raise ValueError(
             f"train_fraction must be between 0 and 1 (exclusive), got {train_fraction}"
