@@ -12,7 +12,7 @@ Each catchment's :class:`~helpers.windowing.Scaler` holds feature statistics poo
 catchment's training months and its own target's, so each catchment weighs alike in the loss.
 Drivers (:func:`driver_shares`, Jiang et al. 2021): **snowmelt** (credit on precipitation that
 fell as snow, McCabe & Markstrom 2007), **recent** and **historical rainfall** (rain at lags
-below and from :data:`RECENT_LAGS`). The sample and the serial/Dask runner: ``helpers/_kit/``.
+of 0-2 months, and older). The sample and the serial/Dask runner: ``helpers/_kit/``.
 """
 
 from __future__ import annotations
@@ -41,8 +41,8 @@ REGIONAL = COURSE.replace(units=32, batch_size=128, max_epochs=60, patience=10)
 
 DRIVERS = ("snowmelt", "recent rainfall", "historical rainfall")  # in the tables' order
 PRECIP_GROUP = ("precip", "rel_humidity", "sunshine")  # precipitation and its stand-ins
-TEMPERATURE_GROUP = ("tmean", "tmax", "tmin", "vapour_pressure")  # temperature and its stand-ins
-RECENT_LAGS = 3  # lags 0, 1 and 2 (months) are "recent"
+_TEMPERATURE_GROUP = ("tmean", "tmax", "tmin", "vapour_pressure")  # temperature and its stand-ins
+_RECENT_LAGS = 3  # lags 0, 1 and 2 (months) are "recent"
 SNOW_LIMIT = 0.3  # snowmelt's share of precipitation credit making a catchment snow-driven
 
 
@@ -123,6 +123,8 @@ def prepare_regional(
         raise DataError(f"no usable catchment: {skipped}")
     frames = {n: p.record[[*features, TARGET]].assign(**statics.loc[n])
               for n, p in prepared.items()}
+    for frame in frames.values():
+        frame.attrs = {}  # a real record's notes (its valid days): pd.concat would compare them
     training_months = pd.concat([frames[n].loc[: p.scaler.fitted_until]
                                  for n, p in prepared.items()])
     channels = [*features, *statics.columns]
@@ -208,8 +210,7 @@ def train_catchment(windows: CatchmentWindows,
     training.make_deterministic(config.seed)
     model = training.build_lstm(config.window, windows.train.n_features, config.units,
                                 config.learning_rate)
-    history = training.train_model(model, windows.train, windows.validation, config,
-                                   verbose=False)
+    history = training.train_model(model, windows.train, windows.validation, config, verbose=False)
     return {"test_prediction": training.predict(model, windows.test),
             "epochs": np.asarray(len(history["loss"]))}
 
@@ -237,9 +238,9 @@ def driver_shares(attributions: ArrayLike, tmean: ArrayLike,
         raise ValueError(f"attributions must be (n, window, features) and tmean (n, window); "
                          f"got {values.shape} and {tmean.shape}")
     precip = _group(values, names, PRECIP_GROUP)
-    temperature = _group(values, names, TEMPERATURE_GROUP).sum()
+    temperature = _group(values, names, _TEMPERATURE_GROUP).sum()
     snow = snow_fraction(tmean)  # McCabe & Markstrom: 1 at -1 °C or colder, 0 from 3.3 °C
-    recent = np.arange(values.shape[1])[::-1] < RECENT_LAGS  # lag of each window position
+    recent = np.arange(values.shape[1])[::-1] < _RECENT_LAGS  # lag of each window position
     rain = precip * (1 - snow)
     parts = np.array([(precip * snow).sum(), rain[:, recent].sum(), rain[:, ~recent].sum()])
     if not parts.sum() > 0:
@@ -276,7 +277,7 @@ def season_clock(attributions: ArrayLike, target_months: ArrayLike,
     """Temperature's mean share of the (temperature + precipitation) credit, by calendar month
     of the target (index: the months present; column ``temperature``)."""
     values, names = np.asarray(attributions, dtype=float), list(feature_names)
-    temperature = _group(values, names, TEMPERATURE_GROUP).sum(axis=1)
+    temperature = _group(values, names, _TEMPERATURE_GROUP).sum(axis=1)
     precip = _group(values, names, PRECIP_GROUP).sum(axis=1)
     total = np.where(temperature + precip > 0, temperature + precip, np.nan)
     frame = pd.DataFrame({"month": np.asarray(target_months), "temperature": temperature / total})
