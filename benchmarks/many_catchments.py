@@ -11,9 +11,10 @@ Peak memory is the largest resident set of each process (``VmHWM`` on Linux).
 
 The serial route runs in this process, where TensorFlow's own thread pool may keep more than
 one core busy (the benchmark prints how many, on average); each Dask worker runs
-TensorFlow on one thread (``helpers._kit.parallel``), so that workers do not compete
-for cores. Speed-ups are given against both: against the serial process (what a learner gains on
-this machine) and against one worker (how Dask scales as workers are added).
+TensorFlow on one thread (``regional.run_tasks`` hands the tasks to ``helpers._kit.parallel``),
+so that workers do not compete for cores. Speed-ups are given against both: against the serial
+process (what a learner gains on this machine) and against one worker (how Dask scales as
+workers are added).
 
 Then the cost of one (window, background) pair at 365 daily steps, measured on one worker
 (one thread), gives an estimate for CAMELS-US on N single-threaded workers (671 basins, a
@@ -43,7 +44,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import numpy as np  # noqa: E402
 
 from helpers import regional  # noqa: E402
-from helpers._kit import parallel  # noqa: E402
 
 N_WINDOWS, N_BACKGROUND, CHANNELS, UNITS = 70, 50, 14, 32
 CAMELS = {"basins": 671, "test_days": 3652, "background": 100}
@@ -90,14 +90,14 @@ def warm(job: dict) -> float:
 def on_dask(jobs: dict, n_workers: int) -> dict:
     """Rate and peak memory per worker on a fresh LocalCluster of ``n_workers``."""
     start = time.perf_counter()
-    client = parallel.connect(n_workers=n_workers)
+    client = regional.connect(n_workers=n_workers)
     startup = time.perf_counter() - start
     first = next(iter(jobs.values()))
     try:
         client.run(warm, first)
         with tempfile.TemporaryDirectory() as folder:
-            outcome = parallel.run_on_dask(regional.explain_catchment, jobs, folder, client,
-                                           progress=False)
+            outcome = regional.run_tasks(regional.explain_catchment, jobs, folder, client,
+                                         progress=False)
         memory = client.run(peak_memory_mb)
     finally:
         cluster = client.cluster
@@ -110,7 +110,7 @@ def on_dask(jobs: dict, n_workers: int) -> dict:
 
 def on_one_worker(function, *arguments):
     """``function(*arguments)`` on the single worker of a fresh 1-worker LocalCluster."""
-    client = parallel.connect(n_workers=1)
+    client = regional.connect(n_workers=1)
     try:
         return next(iter(client.run(function, *arguments).values()))
     finally:
@@ -124,7 +124,7 @@ def serial(jobs: dict) -> dict:
     warm(next(iter(jobs.values())))
     cpu = time.process_time()
     with tempfile.TemporaryDirectory() as folder:
-        outcome = parallel.run_serial(regional.explain_catchment, jobs, folder, progress=False)
+        outcome = regional.run_tasks(regional.explain_catchment, jobs, folder, progress=False)
     return {"seconds": outcome.seconds, "memory": [peak_memory_mb()], "results": outcome.results,
             "cores": (time.process_time() - cpu) / outcome.seconds}
 

@@ -279,9 +279,7 @@ def _windows_for_training(
     record: pd.DataFrame, features: Sequence[str], target: str, config: CourseConfig
 ) -> tuple[windowing.PreparedData, windowing.Windows, windowing.Windows]:
     """Scaled train/test windows, and the training windows cut into fit and validation parts."""
-    prepared = windowing.prepare_windows(
-        record, features, target, window=config.window, train_fraction=config.train_fraction
-    )
+    prepared = windowing.prepare_windows(record, features, target, config)
     fit_part, validation = windowing.validation_split(
         prepared.train, fraction=config.validation_fraction
     )

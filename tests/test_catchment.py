@@ -11,11 +11,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from helpers import config
-from helpers._kit import catchment as c
-from helpers._kit.catchment import DATE_COLUMN, FEATURES, TARGET
+from helpers import catchment, config
+from helpers._kit.catchment import cli as kit_cli
+from helpers._kit.catchment import process, settings, sun
+from helpers._kit.catchment import record as kit_record
+from helpers._kit.catchment import truth as kit_truth
+from helpers._kit.columns import DATE_COLUMN, FEATURES, TARGET
 
-DISTRACTORS = [v for v in FEATURES if v not in c.PROCESS_INPUTS]
+DISTRACTORS = [v for v in FEATURES if v not in settings.PROCESS_INPUTS]
 N_TEST = 150  # about the test period of the course (last 20 % of the windows)
 
 
@@ -23,7 +26,7 @@ N_TEST = 150  # about the test period of the course (last 20 % of the windows)
 @pytest.fixture(scope="module")
 def record():
     """A fresh record from the default seed, indexed by date."""
-    return c.as_record(c.generate_catchment())
+    return kit_record.as_record(kit_record.generate_catchment())
 
 
 @pytest.fixture(scope="module")
@@ -35,7 +38,7 @@ def committed():
 @pytest.fixture(scope="module")
 def sensitivity(committed):
     """True sensitivity for the last N_TEST months of the shipped record."""
-    return c.true_sensitivity(committed, target_dates=committed.index[-N_TEST:])
+    return catchment.true_sensitivity(committed, target_dates=committed.index[-N_TEST:])
 
 
 def anomalies(frame):
@@ -45,7 +48,7 @@ def anomalies(frame):
 
 # ------------------------------------------------------------------------------- generator
 def test_record_shape_dates_and_columns(record):
-    raw = c.generate_catchment()
+    raw = kit_record.generate_catchment()
     assert list(raw.columns) == [DATE_COLUMN, *FEATURES, TARGET]
     assert len(record) == 746
     assert record.index[0] == pd.Timestamp("1960-01-01")
@@ -54,9 +57,9 @@ def test_record_shape_dates_and_columns(record):
     assert not record.isna().any().any()
 
 
-@pytest.mark.parametrize("seed", [c.DEFAULT_SEED, 1, 2])
+@pytest.mark.parametrize("seed", [settings.DEFAULT_SEED, 1, 2])
 def test_water_balance_matches_design(seed):
-    summary = c.record_summary(c.generate_catchment(seed=seed))
+    summary = kit_record.record_summary(kit_record.generate_catchment(seed=seed))
     assert 930 <= summary["precip_mm_per_year"] <= 1060
     assert 470 <= summary["pet_mm_per_year"] <= 525
     assert 440 <= summary["runoff_mm_per_year"] <= 570
@@ -82,7 +85,7 @@ def test_distractors_are_tied_to_their_causal_variable(record):
     a = anomalies(record)
     assert a["sunshine"].corr(a["precip"]) < -0.5
     assert a["rel_humidity"].corr(a["precip"]) > 0.45
-    expected_vp = record["rel_humidity"] / 100 * c.saturation_vapour_pressure(record["tmean"])
+    expected_vp = record["rel_humidity"] / 100 * sun.saturation_vapour_pressure(record["tmean"])
     np.testing.assert_allclose(record["vapour_pressure"], expected_vp, atol=0.02)
     others = a.drop(columns=["wind"]).corrwith(a["wind"]).abs()
     assert (others < 0.15).all(), others
@@ -97,7 +100,7 @@ def test_climate_index_is_a_persistent_upstream_driver(record):
 
 
 def test_runoff_noise_is_five_to_ten_percent(record):
-    truth = c.simulate_record(record)["runoff"]
+    truth = kit_record.simulate_record(record)["runoff"]
     log_ratio = np.log(record[TARGET] / truth).loc["1965":]  # after the spin-up differences
     log_ratio = log_ratio[truth.loc["1965":] > 5]  # rounding to 0.01 mm dominates below
     assert 0.05 <= log_ratio.std() <= 0.10
@@ -105,8 +108,9 @@ def test_runoff_noise_is_five_to_ten_percent(record):
 
 
 def test_same_seed_same_record_other_seed_other_record():
-    pd.testing.assert_frame_equal(c.generate_catchment(seed=5), c.generate_catchment(seed=5))
-    a, b = c.generate_catchment(seed=5), c.generate_catchment(seed=6)
+    pd.testing.assert_frame_equal(kit_record.generate_catchment(seed=5),
+                                  kit_record.generate_catchment(seed=5))
+    a, b = kit_record.generate_catchment(seed=5), kit_record.generate_catchment(seed=6)
     assert not np.allclose(a["precip"], b["precip"])
     assert not np.allclose(a[TARGET], b[TARGET])
 
@@ -115,40 +119,41 @@ def test_same_seed_same_record_other_seed_other_record():
                                     {"start": "2000-01-01", "end": "1999-01-01"}])
 def test_generator_rejects_bad_arguments(kwargs):
     with pytest.raises(ValueError, match=r"seed must|no month start"):
-        c.generate_catchment(**kwargs)
+        kit_record.generate_catchment(**kwargs)
 
 
 @pytest.mark.parametrize(("kwargs", "message"), [({"spinup_years": -1}, "spinup_years must"),
                                                  ({"latitude": 91.0}, "latitude must")])
 def test_catchment_rejects_bad_settings(kwargs, message):
     with pytest.raises(ValueError, match=message):
-        c.Catchment(**kwargs)
+        settings.Catchment(**kwargs)
 
 
 def test_generator_columns_are_the_loaders():
     """The generator defines the columns it writes; the loader must read the same names."""
     from helpers import data
 
-    assert c.FEATURES == data.FEATURES and c.TARGET == data.TARGET
-    assert c.DATE_COLUMN == data.DATE_COLUMN
+    assert FEATURES == data.FEATURES and TARGET == data.TARGET
+    assert DATE_COLUMN == data.DATE_COLUMN
 
 
 def test_one_catchment_object_reaches_every_step(committed):
     """A Catchment with other parameters changes simulation, truth and summary alike."""
-    slow = c.Catchment(process=c.ProcessParameters(routing_constant=200.0))
-    fast, slow_run = c.simulate_record(committed), c.simulate_record(committed, slow)
+    slow = settings.Catchment(process=settings.ProcessParameters(routing_constant=200.0))
+    fast = kit_record.simulate_record(committed)
+    slow_run = kit_record.simulate_record(committed, slow)
     assert slow_run["routing"].mean() > fast["routing"].mean()
-    assert c.record_summary(committed, slow)["pet_mm_per_year"] == pytest.approx(
-        c.record_summary(committed)["pet_mm_per_year"])
+    assert kit_record.record_summary(committed, slow)["pet_mm_per_year"] == pytest.approx(
+        kit_record.record_summary(committed)["pet_mm_per_year"])
     targets = committed.index[-24:]
-    memory = [c.true_sensitivity(committed, targets, lags=[0, 6], catchment=k)
+    memory = [catchment.true_sensitivity(committed, targets, lags=[0, 6], catchment=k)
               .query("variable == 'precip'").groupby("lag")["delta_runoff"].mean()
-              for k in (c.TEACHING_CATCHMENT, slow)]
+              for k in (settings.TEACHING_CATCHMENT, slow)]
     assert memory[1][6] / memory[1][0] > memory[0][6] / memory[0][0]
 
 
 def test_melt_closes_the_snow_balance(committed):
-    sim = c.simulate_record(committed)
+    sim = kit_record.simulate_record(committed)
     rain = committed["precip"] - sim["snowfall"]
     np.testing.assert_allclose(sim["liquid"], rain + sim["melt"], atol=1e-9)
     assert (sim["melt"] >= -1e-9).all() and sim["melt"].sum() > 0
@@ -157,76 +162,76 @@ def test_melt_closes_the_snow_balance(committed):
 # ------------------------------------------------------------------------------- process model
 def test_snow_fraction_limits():
     t = np.array([-10.0, -1.0, 1.15, 3.3, 10.0])
-    np.testing.assert_allclose(c.snow_fraction(t), [1, 1, 0.5, 0, 0])
+    np.testing.assert_allclose(process.snow_fraction(t), [1, 1, 0.5, 0, 0])
 
 
 def test_snow_step_cold_stores_everything_warm_melts_half():
-    pack, liquid = c.snow_step(np.array([100.0]), np.array([40.0]), np.array([-3.0]))
+    pack, liquid = process.snow_step(np.array([100.0]), np.array([40.0]), np.array([-3.0]))
     assert pack[0] == 140 and liquid[0] == 0
-    pack, liquid = c.snow_step(np.array([100.0]), np.array([40.0]), np.array([8.0]))
+    pack, liquid = process.snow_step(np.array([100.0]), np.array([40.0]), np.array([8.0]))
     assert pack[0] == 50 and liquid[0] == 90  # all rain, melt = 0.5 * pack
 
 
 def test_snow_step_melt_share_between_the_thresholds():
     # T = 0.075 °C: fs = (3.3 - 0.075) / 4.3 = 0.75, so a share 1 - fs = 0.25 of the pack melts
-    pack, liquid = c.snow_step(np.array([100.0]), np.array([0.0]), np.array([0.075]))
+    pack, liquid = process.snow_step(np.array([100.0]), np.array([0.0]), np.array([0.075]))
     assert pack[0] == pytest.approx(75) and liquid[0] == pytest.approx(25)
     # T = 2.44 °C: fs = 0.2; the share 0.8 is capped at melt_max = 0.5
-    pack, liquid = c.snow_step(np.array([100.0]), np.array([0.0]), np.array([2.44]))
+    pack, liquid = process.snow_step(np.array([100.0]), np.array([0.0]), np.array([2.44]))
     assert pack[0] == pytest.approx(50) and liquid[0] == pytest.approx(50)
 
 
 def test_snow_step_conserves_water():
     rng = np.random.default_rng(0)
     pack0, precip, tmean = rng.uniform(0, 200, 50), rng.uniform(0, 150, 50), rng.uniform(-8, 8, 50)
-    pack, liquid = c.snow_step(pack0, precip, tmean)
+    pack, liquid = process.snow_step(pack0, precip, tmean)
     np.testing.assert_allclose(pack0 + precip, pack + liquid)
     assert (pack >= 0).all() and (liquid >= 0).all()
 
 
 def test_oudin_pet_hand_values():
-    cold = c.oudin_pet(np.array([-5.5, -5.0, -12.0]), 30.0, 31)
+    cold = process.oudin_pet(np.array([-5.5, -5.0, -12.0]), 30.0, 31)
     np.testing.assert_array_equal(cold, 0.0)  # never negative below -5 °C
     # 0.408 * 30 MJ m-2 d-1 * (T + 5) / 100 * 30 days
-    assert c.oudin_pet(15.0, 30.0, 30) == pytest.approx(73.44)
-    assert c.oudin_pet(-4.0, 30.0, 30) == pytest.approx(3.672)
+    assert process.oudin_pet(15.0, 30.0, 30) == pytest.approx(73.44)
+    assert process.oudin_pet(-4.0, 30.0, 30) == pytest.approx(3.672)
 
 
 def test_radiation_and_day_length_match_fao56_examples():
     # FAO-56 examples 8 and 9: 20 °S, 3 September (day 246)
-    assert c.extraterrestrial_radiation(-20, 246) == pytest.approx(32.2, abs=0.1)
-    assert c.daylight_hours(-20, 246) == pytest.approx(11.7, abs=0.05)
+    assert sun.extraterrestrial_radiation(-20, 246) == pytest.approx(32.2, abs=0.1)
+    assert sun.daylight_hours(-20, 246) == pytest.approx(11.7, abs=0.05)
     with pytest.raises(ValueError, match="latitude must be strictly between"):
-        c.extraterrestrial_radiation(95, 100)
+        sun.extraterrestrial_radiation(95, 100)
 
 
 def test_gr2m_water_balance_closes_without_evaporation():
     rng = np.random.default_rng(1)
     s, r, p = rng.uniform(0, 380, 20), rng.uniform(0, 200, 20), rng.uniform(0, 300, 20)
-    s1, r1, q = c.gr2m_step(s, r, p, np.zeros(20))
+    s1, r1, q = process.gr2m_step(s, r, p, np.zeros(20))
     loss = (1 - 0.92) / 0.92 * (r1 + q)  # what x2 < 1 sends out of the catchment
     np.testing.assert_allclose(p + s + r, s1 + r1 + q + loss)
-    s1, r1, q = c.gr2m_step(s, r, p, np.zeros(20), c.ProcessParameters(x2=1.0))
+    s1, r1, q = process.gr2m_step(s, r, p, np.zeros(20), settings.ProcessParameters(x2=1.0))
     np.testing.assert_allclose(p + s + r, s1 + r1 + q)
 
 
 def test_gr2m_huge_rain_fills_the_soil_store():
     # phi = tanh(13) = 1: S1 = X1, then percolation leaves X1 / 2^(1/3)
-    s, r, q = c.gr2m_step(0.0, 0.0, 20 * 380.0, 0.0)
+    s, r, q = process.gr2m_step(0.0, 0.0, 20 * 380.0, 0.0)
     assert s == pytest.approx(380 / 2 ** (1 / 3))
     assert np.isfinite(r) and q > 0
 
 
 def test_gr2m_more_rain_more_runoff_more_pet_less_runoff():
-    q = [c.gr2m_step(150.0, 50.0, p, 50.0)[2] for p in (0.0, 50.0, 100.0)]
+    q = [process.gr2m_step(150.0, 50.0, p, 50.0)[2] for p in (0.0, 50.0, 100.0)]
     assert q[0] < q[1] < q[2]
-    q = [c.gr2m_step(150.0, 50.0, 80.0, e)[2] for e in (0.0, 50.0, 100.0)]
+    q = [process.gr2m_step(150.0, 50.0, 80.0, e)[2] for e in (0.0, 50.0, 100.0)]
     assert q[0] > q[1] > q[2]
 
 
 def test_no_rain_stores_drain():
     n = 36
-    run = c.run_process_model(np.zeros(n), np.full(n, 10.0), np.full(n, 20.0), 30.0)
+    run = process.run_process_model(np.zeros(n), np.full(n, 10.0), np.full(n, 20.0), 30.0)
     storage = run["production"] + run["routing"]
     assert (np.diff(storage) < 0).all()
     assert (run["runoff"] > 0).all() and run["runoff"][-1] < 0.5 * run["runoff"][0]
@@ -236,19 +241,19 @@ def test_no_rain_stores_drain():
 def test_batch_rows_do_not_mix():
     rng = np.random.default_rng(2)
     precip, tmean = rng.gamma(3, 30, (4, 24)), rng.normal(5, 8, (4, 24))
-    radiation, days = c.process_drivers(c.monthly_dates("2000-01-01", "2001-12-01"))
-    batch = c.run_process_model(precip, tmean, radiation, days)
+    radiation, days = process.process_drivers(sun.monthly_dates("2000-01-01", "2001-12-01"))
+    batch = process.run_process_model(precip, tmean, radiation, days)
     for i in range(4):
-        single = c.run_process_model(precip[i], tmean[i], radiation, days)
+        single = process.run_process_model(precip[i], tmean[i], radiation, days)
         for name in ("runoff", "pet", "snowpack", "production", "routing"):
             np.testing.assert_allclose(batch[name][i], single[name], rtol=0, atol=1e-12)
 
 
 def test_process_model_rejects_mismatched_shapes():
     with pytest.raises(ValueError, match="same shape"):
-        c.run_process_model(np.zeros(5), np.zeros(6), 20.0, 30.0)
+        process.run_process_model(np.zeros(5), np.zeros(6), 20.0, 30.0)
     with pytest.raises(ValueError, match="same shape"):
-        c.run_process_model(np.zeros((2, 3, 4)), np.zeros((2, 3, 4)), 20.0, 30.0)
+        process.run_process_model(np.zeros((2, 3, 4)), np.zeros((2, 3, 4)), 20.0, 30.0)
 
 
 # ------------------------------------------------------------------------------- true sensitivity
@@ -265,11 +270,11 @@ def test_sensitivity_shape_and_columns(sensitivity, committed):
 def test_distractors_exactly_zero_causal_not(sensitivity):
     by_var = sensitivity.groupby("variable", observed=True)["delta_runoff"]
     assert (by_var.apply(lambda d: (d == 0).all())[DISTRACTORS]).all()
-    assert (by_var.apply(lambda d: (d.abs() > 0).mean())[list(c.PROCESS_INPUTS)] > 0.5).all()
+    assert (by_var.apply(lambda d: (d.abs() > 0).mean())[list(settings.PROCESS_INPUTS)] > 0.5).all()
 
 
 def test_precipitation_dominates_and_decays_with_lag(sensitivity):
-    table = c.sensitivity_summary(sensitivity, by="lag")
+    table = kit_truth.sensitivity_summary(sensitivity, by="lag")
     precip = table.loc["precip"]
     assert precip.sum() > 2 * table.loc["tmean"].sum()
     assert precip[0] == precip.max()
@@ -299,34 +304,35 @@ def test_temperature_sign_depends_on_season(sensitivity):
 
 def test_batched_restart_equals_full_rerun(committed):
     target = committed.index[-20]
-    sens = c.true_sensitivity(committed, target_dates=[target], lags=[0, 4, 9])
-    sizes = c.perturbation_sizes(committed)
-    base = c.simulate_record(committed)["runoff"]
+    sens = catchment.true_sensitivity(committed, target_dates=[target], lags=[0, 4, 9])
+    sizes = kit_truth.perturbation_sizes(committed)
+    base = kit_record.simulate_record(committed)["runoff"]
     for variable in ("precip", "tmean"):
         for lag in (0, 4, 9):
             perturbed = committed.copy()
             month = committed.index[-20 - lag]
             perturbed.loc[month, variable] += sizes.loc[month, variable]
-            expected = c.simulate_record(perturbed)["runoff"][target] - base[target]
+            expected = kit_record.simulate_record(perturbed)["runoff"][target] - base[target]
             got = sens.query("variable == @variable and lag == @lag")["delta_runoff"].item()
             assert got == pytest.approx(expected, abs=1e-9)
 
 
 def test_sensitivity_accepts_date_column_and_index(committed):
     targets = committed.index[-3:]
-    with_index = c.true_sensitivity(committed, target_dates=targets, lags=[0, 1])
-    with_column = c.true_sensitivity(committed.reset_index(), target_dates=targets, lags=[0, 1])
+    with_index = catchment.true_sensitivity(committed, target_dates=targets, lags=[0, 1])
+    with_column = catchment.true_sensitivity(committed.reset_index(), target_dates=targets,
+                                             lags=[0, 1])
     pd.testing.assert_frame_equal(with_index, with_column)
 
 
 def test_sensitivity_options(committed):
     targets = committed.index[-12:]
-    minus = c.true_sensitivity(committed, target_dates=targets, lags=[0], n_std=-1.0)
+    minus = catchment.true_sensitivity(committed, target_dates=targets, lags=[0], n_std=-1.0)
     assert minus.loc[minus["variable"] == "precip", "delta_runoff"].mean() < 0
     delta = dict.fromkeys(FEATURES, 1.0)
-    fixed = c.true_sensitivity(committed, target_dates=targets, lags=[0], delta=delta)
+    fixed = catchment.true_sensitivity(committed, target_dates=targets, lags=[0], delta=delta)
     assert (fixed["input_delta"] == 1.0).all()
-    first = c.true_sensitivity(committed, target_dates=committed.index[:2], lags=range(12))
+    first = catchment.true_sensitivity(committed, target_dates=committed.index[:2], lags=range(12))
     assert set(first["lag"]) == {0, 1}  # perturbed months before the record are left out
 
 
@@ -335,21 +341,22 @@ def test_sensitivity_options(committed):
                                     {"delta": {"precip": 1.0}}])
 def test_sensitivity_rejects_bad_arguments(committed, kwargs):
     with pytest.raises(ValueError, match=r"lags must|target_dates must|delta must give"):
-        c.true_sensitivity(committed, **kwargs)
+        catchment.true_sensitivity(committed, **kwargs)
 
 
 def test_sensitivity_rejects_incomplete_record(committed):
     with pytest.raises(ValueError, match="lacks the columns"):
-        c.true_sensitivity(committed.drop(columns=["wind"]))
+        catchment.true_sensitivity(committed.drop(columns=["wind"]))
     with pytest.raises(ValueError, match="consecutive month starts"):
-        c.true_sensitivity(committed.iloc[::2])  # not consecutive months
+        catchment.true_sensitivity(committed.iloc[::2])  # not consecutive months
     with pytest.raises(ValueError, match="by must be"):
-        c.sensitivity_summary(c.true_sensitivity(committed.iloc[:24], lags=[0]), by="year")
+        catchment.sensitivity_summary(catchment.true_sensitivity(committed.iloc[:24], lags=[0]),
+                                      by="year")
 
 
 def test_sensitivity_is_fast(committed):
     start = time.perf_counter()
-    c.true_sensitivity(committed, target_dates=committed.index[-N_TEST:])
+    catchment.true_sensitivity(committed, target_dates=committed.index[-N_TEST:])
     assert time.perf_counter() - start < 10  # a fraction of a second on a laptop
 
 
@@ -358,7 +365,7 @@ def test_committed_checksum_matches_data_dictionary():
     readme = (config.DATA_DIR / "README.md").read_text(encoding="utf-8")
     documented = re.findall(r"SHA-256.*?\b([0-9a-f]{64})\b", readme)
     assert documented, "data/README.md must state the SHA-256 checksum of the CSV"
-    assert c.file_sha256(config.CATCHMENT_CSV) == documented[0]
+    assert kit_record.file_sha256(config.CATCHMENT_CSV) == documented[0]
 
 
 def test_committed_csv_matches_fresh_generation(committed, record):
@@ -375,9 +382,9 @@ def test_committed_csv_matches_fresh_generation(committed, record):
 
 def test_command_line_writes_csv_and_prints_checksum(tmp_path, capsys):
     out = tmp_path / "catchment.csv"
-    assert c.main(["--seed", "3", "--out", str(out)]) == 0
+    assert kit_cli.main(["--seed", "3", "--out", str(out)]) == 0
     printed = capsys.readouterr().out
-    assert f"SHA-256 {c.file_sha256(out)}" in printed
+    assert f"SHA-256 {kit_record.file_sha256(out)}" in printed
     assert "runoff_ratio" in printed
     written = pd.read_csv(out, parse_dates=[DATE_COLUMN])
     assert list(written.columns) == [DATE_COLUMN, *FEATURES, TARGET] and len(written) == 746

@@ -124,3 +124,23 @@ def test_results_are_written_atomically(tmp_path):
     parallel.save_result(path, {"values": np.arange(3)})
     assert [p.name for p in tmp_path.iterdir()] == ["x.npz"]  # no temporary file left
     np.testing.assert_array_equal(parallel.load_result(path)["values"], np.arange(3))
+
+
+def test_a_damaged_result_is_computed_again(tmp_path):
+    work = {n: {"marker": "", "value": float(i)} for i, n in enumerate(["c0", "c1"])}
+    parallel.run_serial(die_once, work, tmp_path, progress=False)
+    parallel.result_path(tmp_path, "c1").write_bytes(b"PK\x03\x04 cut short")
+    again = parallel.run_serial(die_once, work, tmp_path, progress=False)
+    assert again.computed == ["c1"] and again.reused == ["c0"] and not again.failures
+    assert float(again.results["c1"]["value"]) == 1
+
+
+def test_the_regional_hand_offs_run_here_or_on_dask(client, jobs, tmp_path):
+    one = {name: jobs[name] for name in list(jobs)[:1]}
+    here = regional.run_tasks(regional.explain_catchment, one, tmp_path / "here", progress=False)
+    there = regional.run_tasks(regional.explain_catchment, one, tmp_path / "there", client,
+                               progress=False)
+    name = next(iter(one))
+    np.testing.assert_allclose(here.results[name]["values"], there.results[name]["values"],
+                               rtol=0, atol=1e-6)
+    assert regional.digest(one) == regional.digest(one) != regional.digest({})

@@ -1,9 +1,16 @@
 """Run one task per catchment — serially, or as tasks on Dask — and keep every finished result.
 
 The same task function runs either way; what changes is where. Each catchment's result is
-written to its own file as soon as it is done (atomically: a temporary file, then
-``os.replace``), and a later run reuses the files it finds, so a run that is interrupted —
-a worker killed, the kernel restarted — loses only the catchments in flight.
+written to its own ``.npz`` file as soon as it is done, and a later run reuses the files it
+finds, so a run that is interrupted — a worker killed, the kernel restarted — loses only the
+catchments in flight.
+
+The saved results are a cache kept the same way as the course's SHAP cache
+(``helpers.explain.cached``): the folder is named by a hash of everything the results depend
+on (:func:`digest`: the jobs' arguments and the helpers' source code,
+:func:`helpers._kit.files.helpers_code_digest`), each entry is written through
+:func:`helpers._kit.files.replaced_atomically` (a temporary file, flushed to disk, then renamed),
+and an entry that cannot be read (damaged by a run cut short) is computed again.
 
 Where the tasks run (:func:`connect`):
 
@@ -25,6 +32,7 @@ import hashlib
 import os
 import pickle
 import time
+import zipfile
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,7 +41,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from tqdm.auto import tqdm
 
-from helpers._kit.files import helpers_code_digest
+from helpers._kit.files import helpers_code_digest, replaced_atomically
 
 if TYPE_CHECKING:  # imported when used: the module loads without starting Dask
     from distributed import Client
@@ -43,7 +51,7 @@ SCHEDULER_ENV = "COURSE_DASK_SCHEDULER"
 
 #: Environment of each LocalCluster worker: TensorFlow on one thread, like the worker itself,
 #: so that two workers on two cores do not each start a thread pool as large as the machine.
-ONE_THREAD = {"TF_NUM_INTRAOP_THREADS": "1", "TF_NUM_INTEROP_THREADS": "1"}
+_ONE_THREAD = {"TF_NUM_INTRAOP_THREADS": "1", "TF_NUM_INTEROP_THREADS": "1"}
 
 
 @dataclass
@@ -83,16 +91,9 @@ def result_path(results_dir: Path | str, name: str) -> Path:
 
 
 def save_result(path: Path | str, result: Mapping[str, np.ndarray]) -> None:
-    """Write ``result`` atomically: to a temporary file beside ``path``, then rename it.
-
-    A reader never sees a half-written file; a process killed while writing leaves only the
-    temporary file, which the next run ignores.
-    """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(f".{path.stem}.{os.getpid()}.tmp.npz")
-    np.savez(temporary, **{k: np.asarray(v) for k, v in result.items()})
-    os.replace(temporary, path)
+    """Write ``result`` whole or not at all (:func:`helpers._kit.files.replaced_atomically`)."""
+    with replaced_atomically(path) as temporary:
+        np.savez(temporary, **{k: np.asarray(v) for k, v in result.items()})
 
 
 def load_result(path: Path | str) -> dict[str, np.ndarray]:
@@ -101,7 +102,7 @@ def load_result(path: Path | str) -> dict[str, np.ndarray]:
         return {k: stored[k] for k in stored.files}
 
 
-def run_and_save(task: Callable[..., dict], arguments: Mapping, path: str) -> str:
+def _run_and_save(task: Callable[..., dict], arguments: Mapping, path: str) -> str:
     """Run ``task(**arguments)``, save its result to ``path``, return ``path`` (runs anywhere)."""
     save_result(path, task(**arguments))
     return path
@@ -137,7 +138,7 @@ def connect(scheduler: str | None = None, n_workers: int = 2, timeout: float = 1
     if address is None:
         cluster = LocalCluster(n_workers=n_workers, threads_per_worker=1, processes=True,
                                dashboard_address=":0", silence_logs=logging.ERROR,
-                               env=ONE_THREAD)
+                               env=_ONE_THREAD)
         client = Client(cluster)
     else:
         try:
@@ -154,15 +155,15 @@ def connect(scheduler: str | None = None, n_workers: int = 2, timeout: float = 1
 
 
 def _pending(jobs: Mapping[str, Mapping], results_dir: Path, outcome: Outcome) -> dict:
-    """Jobs without a saved result; the saved ones are loaded into ``outcome``."""
+    """Jobs without a readable saved result; the saved ones are loaded into ``outcome``."""
     pending = {}
     for name, arguments in jobs.items():
         path = result_path(results_dir, name)
-        if path.is_file():
+        try:
             outcome.results[name] = load_result(path)
             outcome.reused.append(name)
-        else:
-            pending[name] = arguments
+        except (FileNotFoundError, zipfile.BadZipFile, EOFError, OSError, ValueError, KeyError):
+            pending[name] = arguments  # not computed yet, or damaged: computed (again)
     return pending
 
 
@@ -201,7 +202,7 @@ def run_serial(
     for name, arguments in tqdm(pending.items(), desc="catchments", disable=not progress):
         path = str(result_path(results_dir, name))
         try:
-            _finish(outcome, name, run_and_save(task, arguments, path), None)
+            _finish(outcome, name, _run_and_save(task, arguments, path), None)
         except Exception as error:  # noqa: BLE001 - reported per catchment, the rest go on
             _finish(outcome, name, None, error)
     outcome.seconds = time.perf_counter() - start
@@ -231,7 +232,7 @@ def run_on_dask(
     start, outcome = time.perf_counter(), Outcome()
     pending = _pending(jobs, Path(results_dir), outcome)
     futures = {
-        client.submit(run_and_save, task, arguments, str(result_path(results_dir, name)),
+        client.submit(_run_and_save, task, arguments, str(result_path(results_dir, name)),
                       key=f"catchment-{name}-{time.time_ns()}", retries=0): name
         for name, arguments in pending.items()
     }
@@ -244,35 +245,3 @@ def run_on_dask(
             _finish(outcome, name, None, future.exception())
     outcome.seconds = time.perf_counter() - start
     return outcome
-
-
-def run_catchments(
-    task: Callable[..., dict], jobs: Mapping[str, Mapping], results_dir: Path | str,
-    scheduler: str | None = None, n_workers: int = 2, progress: bool = True,
-) -> Outcome:
-    """Run one task per catchment: serially (``scheduler="serial"``) or on Dask.
-
-    Parameters
-    ----------
-    task, jobs, results_dir, progress
-        As in :func:`run_serial`.
-    scheduler : str, optional
-        ``"serial"``, a scheduler address, or None: ``$COURSE_DASK_SCHEDULER`` if set, else a
-        LocalCluster of ``n_workers`` processes, started and closed here.
-    n_workers : int
-        Worker processes of the LocalCluster.
-
-    Returns
-    -------
-    Outcome
-    """
-    if scheduler == "serial":
-        return run_serial(task, jobs, results_dir, progress)
-    client = connect(scheduler, n_workers)
-    try:
-        return run_on_dask(task, jobs, results_dir, client, progress)
-    finally:
-        cluster = client.cluster
-        client.close()
-        if cluster is not None:
-            cluster.close()

@@ -5,9 +5,12 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from helpers import config
 from helpers._kit.catchment.record import generate_catchment, record_summary, write_record
 from helpers._kit.catchment.settings import DEFAULT_SEED
+from helpers._kit.files import REPO_ROOT
+
+#: The shipped record of a clone of the course (None in an installed package: give ``--out``).
+SHIPPED_CSV = None if REPO_ROOT is None else REPO_ROOT / "data" / "teaching_catchment.csv"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -25,10 +28,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--out",
         type=Path,
-        default=config.CATCHMENT_CSV,
-        help=f"output CSV (default {config.CATCHMENT_CSV})",
+        default=SHIPPED_CSV,
+        help=f"output CSV (default {SHIPPED_CSV})",
     )
     args = parser.parse_args(argv)
+    if args.out is None:
+        parser.error("--out is needed outside a clone of the course (no data/ folder here)")
     try:
         record = generate_catchment(seed=args.seed)
     except ValueError as error:

@@ -102,8 +102,8 @@ def _perturbed_runoff(
 
 def true_sensitivity(
     record: pd.DataFrame,
-    target_dates: ArrayLike | None = None,
-    lags: Iterable[int] = range(12),
+    target_dates: ArrayLike | None,
+    lags: Iterable[int],
     delta: Mapping | None = None,
     n_std: float = 1.0,
     catchment: Catchment = TEACHING_CATCHMENT,
@@ -127,10 +127,10 @@ def true_sensitivity(
     ----------
     record : pandas.DataFrame
         See :func:`as_record` (DatetimeIndex or ``date`` column); needs the nine ``FEATURES``.
-    target_dates : array_like of dates, optional
-        Months whose runoff is examined (e.g. the test period); default every month.
+    target_dates : array_like of dates or None
+        Months whose runoff is examined (e.g. the test period); None for every month.
     lags : iterable of int
-        Lags in months (0 = the target month itself); default 0 to 11.
+        Lags in months (0 = the target month itself), e.g. ``range(window)``.
     delta : mapping, optional
         Fixed perturbation per variable; see :func:`perturbation_sizes`.
     n_std : float
