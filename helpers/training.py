@@ -122,7 +122,8 @@ def check_input_shape(model: keras.Model, X: np.ndarray) -> None:
     ValueError
         Naming the expected and the given shape.
     """
-    expected = tuple(model.input_shape[1:])  # None where the model accepts any size
+    input_shape = getattr(model, "input_shape", None)  # a subclassed model states none
+    expected = (None, None) if input_shape is None else tuple(input_shape[1:])
     got = tuple(np.shape(X)[1:])
     fits = len(got) == len(expected) and all(
         e in (None, g) for e, g in zip(expected, got, strict=False)
