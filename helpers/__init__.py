@@ -2,42 +2,34 @@
 
 Modules, lowest layer first (a module imports only modules above it in this list):
 
-- ``errors``      the error type of bad records and the whole-number check every module shares
-- ``config``      the course's defaults (window, model size, training, SHAP tolerance): ``COURSE``
-- ``paths``       where the repository keeps data, trained models and rendered output
-- ``files``       writing a file whole or not at all (temporary file, then rename)
-- ``fonts``       a font with Chinese glyphs for labels in any language
-- ``columns``     the teaching record's column names; matching names a user asks for
-- ``dates``       reading dates (year first, ``1960/1/1``, ``1960年1月``); the date-order check
+- ``config``      the course's defaults (window, model size, training, SHAP tolerance): ``COURSE``,
+                  and where the repository keeps data and trained models
 - ``windows``     sliding windows over a gap-free monthly record
-- ``encodings``   decoding a user's text file (UTF-8, GBK/GB18030, ...) without mojibake
-- ``workbooks``   reading an ``.xlsx`` sheet as a table
-- ``reading``     ``read_table``: delimited text or a workbook to a table, with clear refusals
-- ``validation``  ``validate_record``: numbers, gaps, sentinels, implausible values
 - ``data``        ``load_record`` (reading + validation) and the shipped teaching record
 - ``explore``     monthly anomalies, for exploring a record
-- ``daily``       daily files to months: reading, discharge to mm, the completeness rule
-- ``records``     real catchment records read from installed PyPI packages (spotpy, lumod)
-- ``catchment``   the synthetic teaching catchment (a package): weather generator, snow, PET,
-                  GR2M runoff, and the process model's true sensitivities
 - ``windowing``   chronological split, scaling fitted on training data only, validation slice
 - ``metrics``     NSE, KGE, RMSE, percent bias
 - ``baselines``   monthly climatology and ridge regression
 - ``model_files`` a trained model on disk: the .keras file, its JSON sidecar, whether they fit
 - ``training``    the Keras LSTM: its deterministic training, predictions, saving and loading
 - ``scores``      the LSTM against the baselines, in the target's units, with bootstrap intervals
-- ``explain``     SHAP for Keras recurrent models (the fix) and cross-check routes
+- ``explain``     SHAP for Keras recurrent models: the error, the repair, the fix (notebook 03)
+- ``crosschecks`` gradient and permutation SHAP, exact variable Shapley values, importance
+- ``readings``    explanations per lag and variable, in the target's units; notebook 04's set-up
 - ``plotting``    the figures of the course
 - ``grouped_plots``  figures grouped by calendar month or by class (bars, scatter)
 - ``shap_figures`` figures for reading SHAP values (notebook 04): importances, tables in
                   different units as shares on one scale, dependence grids, one event
-- ``drivers``, ``sample``, ``regional``, ``parallel``  many catchments (notebook 06): a
-                  synthetic sample with known drivers, one LSTM over all of them, and explaining
-                  them catchment by catchment on Dask
+- ``drivers``, ``regional``  many catchments (notebook 06): known drivers, one LSTM over all of
+                  them, and explaining them catchment by catchment
+
+Behind the door, ``helpers/_kit/`` holds the machinery a learner need not read (the batched
+DeepSHAP engine, user-file reading, the teaching catchment's generator, many-catchments tools);
+it imports none of the files above.
 
 Import what you need, e.g. ``from helpers import data, windowing``. The modules that need
-TensorFlow (``training``, ``scores``, ``explain``, ``regional``, ``parallel``) import it
-themselves; nothing heavy is imported here.
+TensorFlow (``training``, ``scores``, ``explain``, ``crosschecks``, ``readings``, ``regional``)
+import it themselves; nothing heavy is imported here.
 """
 
 __version__ = "0.1.0"

@@ -1,4 +1,4 @@
-"""Checks shared by every SHAP route: inputs and additivity (the errors are in ``errors``)."""
+"""The input checks every SHAP route runs (windows, background, outputs, names), and lag names."""
 
 from __future__ import annotations
 
@@ -7,15 +7,12 @@ from collections.abc import Sequence
 
 import keras
 import numpy as np
-import shap
 import tensorflow as tf
 from numpy.typing import ArrayLike
 
 from helpers._kit.engine import internals
-from helpers.explain.errors import AdditivityError
-from helpers.explain.graph import model_window_shape
-from helpers.explain.prediction import predict
-from helpers.explain.state import require_healthy_tensorflow
+from helpers._kit.engine.graph import model_window_shape
+from helpers._kit.engine.shap_state import require_healthy_tensorflow
 
 
 def check_windows(windows: ArrayLike, name: str, window_shape: tuple) -> np.ndarray:
@@ -146,62 +143,11 @@ def checked_inputs(
     return X, background, check_feature_names(feature_names, X.shape[2])
 
 
-def additivity_error(
-    explanation: shap.Explanation,
-    model: keras.Model,
-    X: ArrayLike = None,
-    predictions: ArrayLike | None = None,
-) -> float:
-    """Largest ``|sum of SHAP values + base value - model prediction|`` over the windows.
-
-    Parameters
-    ----------
-    explanation : shap.Explanation
-        Values of shape ``(n, ...)`` (any number of trailing axes), base values of shape (n,).
-    model : keras.Model
-        The model that was explained.
-    X : array of shape (n, window, n_features), optional
-        The explained windows; defaults to ``explanation.data`` (right for window explanations;
-        pass X for :func:`by_variable` or :func:`variable_shapley` results).
-    predictions : array of shape (n,), optional
-        The model's predictions of these windows, where the caller has them already (computed
-        by the model itself, e.g. by the batched engine's own check); else the model is run.
-
-    Returns
-    -------
-    float
-        The maximum absolute difference.
-    """
-    windows = explanation.data if X is None else X
-    windows = np.asarray(windows, np.float32)
-    if windows.ndim != 3:
-        raise ValueError(
-            f"additivity_error needs the explained windows (n, window, n_features); got shape "
-            f"{windows.shape}. Pass X=... explicitly."
-        )
-    values = np.asarray(explanation.values, dtype=np.float64)
-    totals = values.reshape(len(values), -1).sum(axis=1) + np.asarray(explanation.base_values)
-    if predictions is None:
-        predictions = predict(model, windows)
-    return float(np.max(np.abs(totals - np.asarray(predictions, np.float64))))
-
-
-def check_additivity(
-    explanation: shap.Explanation,
-    model: keras.Model,
-    tolerance: float,
-    route: str,
-    predictions: ArrayLike | None = None,
-) -> None:
-    """Store the measured additivity error on ``explanation``; raise if above ``tolerance``.
-
-    ``predictions``: the model's predictions of the explained windows, if already computed
-    (see :func:`additivity_error`).
-    """
-    error = additivity_error(explanation, model, predictions=predictions)
-    explanation.max_additivity_error = error
-    if error > tolerance:
-        raise AdditivityError(
-            f"{route}: SHAP values plus base value differ from the model's predictions by up to "
-            f"{error:.2e} (tolerance {tolerance:.0e})."
-        )
+def lagged_names(feature_names: Sequence[str], window: int) -> np.ndarray:
+    """Names ``"precip (t)"``, ``"precip (t-3)"`` (window, n_features): lag ``window - 1 - s``."""
+    names = []
+    for step in range(window):
+        lag = window - 1 - step
+        suffix = "(t)" if lag == 0 else f"(t-{lag})"
+        names.append([f"{name} {suffix}" for name in feature_names])
+    return np.array(names)

@@ -1,20 +1,19 @@
-"""The unrolled twin: the same model with its recurrent time loops written out.
+"""The machinery of the unrolled twin (``helpers.explain.unrolled_twin``), and output picking.
 
-An LSTM with ``unroll=True`` computes the same function as without, but its graph holds one copy
-of the cell per time step instead of a ``While`` loop over ``TensorList`` ops, which
-DeepExplainer has no rules for.
+Copying a model layer by layer with ``unroll=True`` on every recurrent layer (nested models and
+``Bidirectional`` included), giving the copy the model's weights, and comparing the two models'
+outputs; picking one output value of a model with several.
 """
 
 from __future__ import annotations
 
 import keras
 import numpy as np
-from numpy.typing import ArrayLike
+import tensorflow as tf
 
 from helpers._kit.engine import internals
-from helpers.explain.errors import MODEL_AGNOSTIC_ROUTES
-from helpers.explain.graph import fixed_window_shape, model_window_shape
-from helpers.explain.prediction import model_outputs
+from helpers._kit.engine.errors import MODEL_AGNOSTIC_ROUTES
+from helpers._kit.engine.graph import model_window_shape
 
 
 def _unrolled_copy(layer: keras.layers.Layer) -> keras.layers.Layer:
@@ -54,58 +53,8 @@ def _finalize_states(model: keras.Model) -> None:
             layer.finalize_state()
 
 
-def _max_prediction_difference(model_a: keras.Model, model_b: keras.Model, windows) -> float:
-    outputs_a = model_outputs(lambda batch: model_a(batch, training=False), windows)
-    outputs_b = model_outputs(lambda batch: model_b(batch, training=False), windows)
-    return float(np.max(np.abs(outputs_a - outputs_b)))
-
-
-def unrolled_twin(
-    model: keras.Model,
-    check_windows: ArrayLike | None = None,
-    tolerance: float = 1e-5,
-    window_shape: tuple | None = None,
-) -> keras.Model:
-    """Copy a model with every recurrent layer unrolled (``unroll=True``), weights included.
-
-    An unrolled recurrent layer computes the same function without a ``While`` loop: its graph
-    has one copy of the cell per time step. LSTM, GRU and SimpleRNN layers are unrolled, also
-    when stacked, inside ``Bidirectional``, or inside nested Sequential/functional models.
-
-    Parameters
-    ----------
-    model : keras.Sequential or functional keras.Model
-        The model to copy. Subclassed models cannot be cloned.
-    check_windows : array of shape (n, window, n_features), optional
-        Windows on which twin and model must predict the same; random windows if omitted.
-    tolerance : float
-        Largest allowed absolute difference between the two models' predictions.
-    window_shape : tuple of int, optional
-        ``(window, n_features)`` of the twin's input. Needed when the model was defined with an
-        undefined window length (``keras.Input((None, n_features))``): an unrolled layer must
-        know its number of time steps. Defaults to the model's own input shape.
-
-    Returns
-    -------
-    keras.Model
-        The twin, with the model's weights.
-
-    Raises
-    ------
-    TypeError
-        For subclassed models (use a model-agnostic route for those).
-    RuntimeError
-        If twin and model predict differently.
-    """
-    if not isinstance(model, keras.Model):
-        raise TypeError(f"Expected a keras.Model, got {type(model).__name__}.")
-    if not internals.is_sequential_or_functional(model):
-        raise TypeError(
-            f"Cannot build an unrolled twin of the subclassed model {type(model).__name__}: "
-            "only Sequential and functional Keras models can be cloned layer by layer. Use a "
-            "model-agnostic route instead: " + MODEL_AGNOSTIC_ROUTES + "."
-        )
-    window_shape = fixed_window_shape(model, window_shape)
+def unrolled_copy(model: keras.Model, window_shape: tuple) -> keras.Model:
+    """The model with every recurrent layer unrolled, for windows of ``window_shape``."""
     if model_window_shape(model) == window_shape:
         twin = keras.models.clone_model(model, clone_function=_unrolled_copy)
     elif isinstance(model, keras.Sequential):  # any window length: the twin is built for this one
@@ -116,15 +65,48 @@ def unrolled_twin(
         twin = keras.models.clone_model(model, input_tensors=inputs, clone_function=_unrolled_copy)
     twin.set_weights(model.get_weights())
     _finalize_states(twin)
-
-    if check_windows is None:
-        check_windows = np.random.default_rng(0).normal(size=(8, *window_shape))
-    difference = _max_prediction_difference(model, twin, np.asarray(check_windows, np.float32))
-    if difference > tolerance:
-        raise RuntimeError(
-            f"The unrolled twin predicts differently from the model (max difference "
-            f"{difference:.2e} > {tolerance:.0e}); it cannot stand in for it. A layer whose "
-            "state is not in its weights or configuration (a custom or stateful layer) can cause "
-            "this. Use a model-agnostic route instead: " + MODEL_AGNOSTIC_ROUTES + "."
-        )
     return twin
+
+
+def _all_outputs(model: keras.Model, windows: np.ndarray, batch_size: int) -> np.ndarray:
+    """Every output value of an untraced model call, side by side: float64 (n, n_values)."""
+    batches = []
+    for start in range(0, len(windows), batch_size):
+        parts = tf.nest.flatten(model(windows[start : start + batch_size], training=False))
+        parts = [np.asarray(part, np.float64) for part in parts]
+        batches.append(np.concatenate([part.reshape(len(part), -1) for part in parts], axis=1))
+    return np.concatenate(batches)
+
+
+def max_output_difference(
+    model_a: keras.Model, model_b: keras.Model, windows: np.ndarray, batch_size: int = 4096
+) -> float:
+    """Largest absolute difference between two models' outputs (all of them) on ``windows``."""
+    outputs_a = _all_outputs(model_a, windows, batch_size)
+    return float(np.max(np.abs(outputs_a - _all_outputs(model_b, windows, batch_size))))
+
+
+def _flat_outputs(model: keras.Model):
+    """All of the model's output values side by side, as one symbolic tensor (batch, values)."""
+    if not internals.is_sequential_or_functional(model):
+        raise TypeError(
+            f"Cannot pick one output of the subclassed model {type(model).__name__}; return "
+            "that output alone from its call(), or use a model-agnostic route: "
+            + MODEL_AGNOSTIC_ROUTES
+            + "."
+        )
+    flat = [keras.layers.Flatten()(tensor) for tensor in tf.nest.flatten(model.outputs)]
+    return flat[0] if len(flat) == 1 else keras.layers.Concatenate()(flat)
+
+
+def outputs_as_one_tensor(model: keras.Model) -> keras.Model:
+    """The model itself if it has one output tensor (batch, k), else its outputs side by side."""
+    outputs = tf.nest.flatten(model.outputs) if hasattr(model, "outputs") else []
+    if len(outputs) == 1 and len(outputs[0].shape) == 2:
+        return model
+    return keras.Model(model.inputs, _flat_outputs(model))
+
+
+def selected_output(model: keras.Model, output: int) -> keras.Model:
+    """A model giving only value ``output`` of ``model``'s outputs (flattened in order)."""
+    return keras.Model(model.inputs, _flat_outputs(model)[:, output : output + 1])
