@@ -370,7 +370,7 @@ def deep_shap(
     explanation = window_explanation(values, np.full(len(X), base_value), X, names)
     explanation.engine = "batched" if plan is not None else "shap"
     explanation.engine_note = note
-    _check_additivity(explanation, one_value, tolerance, "deep_shap", predictions)
+    _check_additivity(explanation, one_value, tolerance, predictions)  # the one check
     return explanation
 
 
@@ -472,18 +472,20 @@ def additivity_error(
 
 
 def _check_additivity(
-    explanation: shap.Explanation,
-    model: keras.Model,
-    tolerance: float,
-    route: str,
-    predictions: ArrayLike | None = None,
+    explanation: shap.Explanation, model: keras.Model, tolerance: float, predictions: ArrayLike
 ) -> None:
     """Store the measured additivity error on ``explanation``; raise if above ``tolerance``."""
     error = additivity_error(explanation, model, predictions=predictions)
     explanation.max_additivity_error = error
+    if error > tolerance and explanation.engine == "batched":
+        raise AdditivityError(
+            f"DeepSHAP engine: values plus base value differ from the model's predictions by up "
+            f"to {error:.2e} (tolerance {tolerance:.0e}); use "
+            "helpers.explain.deep_shap(..., engine='shap')."
+        )
     if error > tolerance:
         raise AdditivityError(
-            f"{route}: SHAP values plus base value differ from the model's predictions by up to "
+            f"deep_shap: SHAP values plus base value differ from the model's predictions by up to "
             f"{error:.2e} (tolerance {tolerance:.0e})."
         )
 
