@@ -49,6 +49,9 @@ from helpers.config import COURSE
 #: Where :func:`cached` keeps its results.
 CACHE_DIR = config.MODELS_DIR / "shap_cache"
 
+#: Training windows in a SHAP background (:func:`training_background`): cost is linear in it.
+BACKGROUND_SIZE = 100
+
 
 class UnsupportedOpError(RuntimeError):
     """The model uses TensorFlow ops for which shap's DeepExplainer has no (exact) rule.
@@ -249,7 +252,9 @@ def unrolled_twin(
     return twin
 
 
-def training_background(X_train: ArrayLike, size: int = 100, seed: int = 0) -> np.ndarray:
+def training_background(
+    X_train: ArrayLike, size: int = BACKGROUND_SIZE, seed: int = 0
+) -> np.ndarray:
     """A random, seeded subset of training windows to serve as SHAP background.
 
     Parameters

@@ -22,7 +22,14 @@ from helpers import windowing
 from helpers._kit.engine.checks import lagged_names
 from helpers.config import COURSE
 from helpers.crosschecks import variable_shapley
-from helpers.explain import CACHE_DIR, additivity_error, cached, deep_shap, training_background
+from helpers.explain import (
+    BACKGROUND_SIZE,
+    CACHE_DIR,
+    additivity_error,
+    cached,
+    deep_shap,
+    training_background,
+)
 from helpers.training import TrainedModel
 
 
@@ -247,17 +254,17 @@ class PeriodExplanations:
 def explain_test_period(
     trained: TrainedModel,
     feature_names: Sequence[str] | None = None,
-    background_size: int = 100,
+    background_size: int = BACKGROUND_SIZE,
     seed: int = 0,
     cache_dir: Path | str = CACHE_DIR,
 ) -> PeriodExplanations:
     """Explain a trained model's test windows, as notebook 04's set-up does.
 
     The background is ``background_size`` training windows drawn with ``seed``
-    (:func:`training_background`); the DeepSHAP values (:func:`deep_shap`) and the exact
-    variable Shapley values (:func:`variable_shapley`) are computed once and then loaded from
-    ``cache_dir`` (:func:`cached`). Their additivity is measured again here, not read from the
-    cache.
+    (``explain.training_background``); the DeepSHAP values (``explain.deep_shap``) and the
+    exact variable Shapley values (``crosschecks.variable_shapley``) are computed once and then
+    loaded from ``cache_dir`` (``explain.cached``). Their additivity is measured again here,
+    not read from the cache.
 
     Parameters
     ----------

@@ -15,7 +15,7 @@ from helpers._kit.engine.graph import model_window_shape
 from helpers._kit.engine.shap_state import require_healthy_tensorflow
 
 
-def check_windows(windows: ArrayLike, name: str, window_shape: tuple) -> np.ndarray:
+def _check_windows(windows: ArrayLike, name: str, window_shape: tuple) -> np.ndarray:
     """Return ``windows`` as float32 after checking it is a finite (n, window, n_features) array.
 
     ``window_shape`` is the expected (window, n_features); a None in it accepts any size.
@@ -44,7 +44,7 @@ def check_windows(windows: ArrayLike, name: str, window_shape: tuple) -> np.ndar
     return array
 
 
-def check_background_is_separate(X: np.ndarray, background: np.ndarray) -> None:
+def _check_background_is_separate(X: np.ndarray, background: np.ndarray) -> None:
     """Refuse a background that contains windows being explained (unless asked to allow it)."""
     explained = {window.tobytes() for window in X}
     shared = [i for i, window in enumerate(background) if window.tobytes() in explained]
@@ -60,21 +60,21 @@ def check_background_is_separate(X: np.ndarray, background: np.ndarray) -> None:
         )
 
 
-def output_size(model: keras.Model, window: np.ndarray) -> tuple[int, list[tuple]]:
+def _output_size(model: keras.Model, window: np.ndarray) -> tuple[int, list[tuple]]:
     """Number of values the model gives per window (all outputs flattened), and their shapes.
 
     Read from the model's symbolic outputs where their shapes are fully known (Sequential and
     functional models), else found by calling the model on the window (an untraced call of a
     recurrent model runs its time loop op by op, slowly at long windows).
     """
-    shapes = symbolic_output_shapes(model)
+    shapes = _symbolic_output_shapes(model)
     if shapes is None:
         outputs = tf.nest.flatten(model(window[None], training=False))
         shapes = [tuple(output.shape) for output in outputs]
     return sum(math.prod(shape) for shape in shapes), shapes
 
 
-def symbolic_output_shapes(model: keras.Model) -> list[tuple] | None:
+def _symbolic_output_shapes(model: keras.Model) -> list[tuple] | None:
     """The shapes of the outputs for one window, ``(1, ...)``, if the model states them all."""
     if not internals.is_sequential_or_functional(model):
         return None
@@ -85,9 +85,9 @@ def symbolic_output_shapes(model: keras.Model) -> list[tuple] | None:
     return shapes if all(size is not None for shape in shapes for size in shape) else None
 
 
-def check_output(model: keras.Model, window: np.ndarray, output: int | None) -> None:
+def _check_output(model: keras.Model, window: np.ndarray, output: int | None) -> None:
     """Refuse a model with several output values unless ``output`` picks one (tried on a window)."""
-    size, shapes = output_size(model, window)
+    size, shapes = _output_size(model, window)
     if output is None:
         if size != 1:
             raise ValueError(
@@ -105,7 +105,7 @@ def check_output(model: keras.Model, window: np.ndarray, output: int | None) -> 
         )
 
 
-def check_feature_names(feature_names: Sequence[str] | None, n_features: int) -> list[str]:
+def _check_feature_names(feature_names: Sequence[str] | None, n_features: int) -> list[str]:
     """The variable names as strings (default ``x0, x1, ...``), checked for count and duplicates."""
     if feature_names is None:
         return [f"x{j}" for j in range(n_features)]
@@ -129,18 +129,18 @@ def checked_inputs(
 ) -> tuple[np.ndarray, np.ndarray, list[str]]:
     """Common checks of every route; returns float32 X, background and the variable names.
 
-    ``output`` picks one of several output values (see :func:`check_output`);
+    ``output`` picks one of several output values (see :func:`_check_output`);
     ``allow_overlap`` accepts a background that contains explained windows.
     """
     if not isinstance(model, keras.Model):
         raise TypeError(f"model must be a keras.Model, got {type(model).__name__}.")
-    X = check_windows(X, "X", model_window_shape(model) or (None, None))
-    background = check_windows(background, "background", X.shape[1:])
+    X = _check_windows(X, "X", model_window_shape(model) or (None, None))
+    background = _check_windows(background, "background", X.shape[1:])
     if not allow_overlap:
-        check_background_is_separate(X, background)
+        _check_background_is_separate(X, background)
     require_healthy_tensorflow()
-    check_output(model, X[0], output)
-    return X, background, check_feature_names(feature_names, X.shape[2])
+    _check_output(model, X[0], output)
+    return X, background, _check_feature_names(feature_names, X.shape[2])
 
 
 def lagged_names(feature_names: Sequence[str], window: int) -> np.ndarray:

@@ -61,10 +61,10 @@ def _trace(plan: Sequence[LayerPlan], window_shape: tuple[int, int]) -> Callable
 
 
 #: Traced computations by architecture signature (see :func:`architecture_signature`).
-TRACED: dict[tuple, Callable] = {}
+_TRACED: dict[tuple, Callable] = {}
 
 
-def architecture_signature(plan: Sequence[LayerPlan], window_shape: tuple[int, int]) -> tuple:
+def _architecture_signature(plan: Sequence[LayerPlan], window_shape: tuple[int, int]) -> tuple:
     """What two models must share to share a traced computation: settings and weight shapes."""
     return (
         tuple(step.settings for step in plan),
@@ -73,12 +73,12 @@ def architecture_signature(plan: Sequence[LayerPlan], window_shape: tuple[int, i
     )
 
 
-def traced_computation(plan: Sequence[LayerPlan], window_shape: tuple[int, int]) -> Callable:
+def _traced_computation(plan: Sequence[LayerPlan], window_shape: tuple[int, int]) -> Callable:
     """The traced computation for this architecture and window shape (traced on first use)."""
-    signature = architecture_signature(plan, window_shape)
-    if signature not in TRACED:
-        TRACED[signature] = _trace(plan, window_shape)
-    return TRACED[signature]
+    signature = _architecture_signature(plan, window_shape)
+    if signature not in _TRACED:
+        _TRACED[signature] = _trace(plan, window_shape)
+    return _TRACED[signature]
 
 
 def floats_per_pair(plan: Sequence[LayerPlan], window_shape: tuple[int, int]) -> int:
@@ -169,7 +169,7 @@ def shap_values(
     plan = model_plan(model) if plan is None else plan
     X = np.ascontiguousarray(X, dtype=np.float32)
     background = np.ascontiguousarray(background, dtype=np.float32)
-    explain_chunk = traced_computation(plan, input_window_shape(model))
+    explain_chunk = _traced_computation(plan, input_window_shape(model))
     weights = [tf.convert_to_tensor(v) for step in plan for v in step.variables]
     k = windows_per_chunk(model, len(background), memory_budget_mb, plan)
     chunks = _chunks(X, k, progress)

@@ -17,13 +17,13 @@ from helpers._kit.engine import internals
 #: exact for them. ``Split`` cuts the unrolled LSTM/GRU cells' gate pre-activations into the
 #: gates; ``SplitV``, its variant with uneven sizes, is not used by Keras 3's cells but is
 #: registered in case another release or a custom cell uses it.
-LINEAR_OPS_WITHOUT_SHAP_RULE = ("Split", "SplitV")
+_LINEAR_OPS_WITHOUT_SHAP_RULE = ("Split", "SplitV")
 
 #: One-input element-wise nonlinearities that shap has no rule for; shap's rescale rule for such
 #: ops ((f(x) - f(r)) / (x - r), as for ``Relu`` or ``Sigmoid``) is exact for them too. ``Relu6``
 #: is Keras 3's ``hard_sigmoid`` (the LSTM/GRU option ``recurrent_activation="hard_sigmoid"``)
 #: and ``relu6``; ``LeakyRelu`` is ``keras.layers.LeakyReLU``.
-ELEMENTWISE_OPS_WITHOUT_SHAP_RULE = ("Relu6", "LeakyRelu")
+_ELEMENTWISE_OPS_WITHOUT_SHAP_RULE = ("Relu6", "LeakyRelu")
 
 #: Ops that shap has a rule for that does not fit them, with the reason (named in refusals).
 #: shap treats ``Max`` as element-wise, but it is a reduction (``GlobalMaxPooling1D``,
@@ -119,18 +119,18 @@ def linear_op_rules() -> Iterator[None]:
     shap's ``passthrough`` rule for the linear ``Split``/``SplitV`` (and ``AddV2``, which older
     shap releases lack): for a linear op, DeepLIFT's multiplier equals the ordinary gradient,
     which is exactly what ``passthrough`` uses. shap's rescale rule for the element-wise
-    nonlinearities of :data:`ELEMENTWISE_OPS_WITHOUT_SHAP_RULE`. The ops of
+    nonlinearities of :data:`_ELEMENTWISE_OPS_WITHOUT_SHAP_RULE`. The ops of
     :data:`OPS_WITH_UNFIT_SHAP_RULE` lose their rule, so that they are reported instead of
     failing inside shap. shap's rule table is put back as it was on leaving, also on failure.
     """
     rules = internals.shap_rules()
     saved = dict(rules)
     try:
-        for op_type in (*LINEAR_OPS_WITHOUT_SHAP_RULE, "AddV2"):
+        for op_type in (*_LINEAR_OPS_WITHOUT_SHAP_RULE, "AddV2"):
             rules.setdefault(op_type, internals.passthrough_rule())
-        for op_type in LINEAR_OPS_WITHOUT_SHAP_RULE:
+        for op_type in _LINEAR_OPS_WITHOUT_SHAP_RULE:
             rules[op_type] = internals.passthrough_rule()
-        for op_type in ELEMENTWISE_OPS_WITHOUT_SHAP_RULE:
+        for op_type in _ELEMENTWISE_OPS_WITHOUT_SHAP_RULE:
             rules.setdefault(op_type, internals.elementwise_rule())
         for op_type in OPS_WITH_UNFIT_SHAP_RULE:
             rules.pop(op_type, None)
