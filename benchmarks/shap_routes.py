@@ -5,7 +5,7 @@ error (|sum of SHAP values + base value - prediction|), and the Spearman rank co
 its per-variable importance with the exact variable-Shapley importance.
 
 Importance of a variable = mean over windows of |SHAP value summed over the window's months|
-(``helpers.explain.by_variable``); for variable_shapley it is the mean |value| of the player.
+(``helpers.readings.by_variable``); for variable_shapley it is the mean |value| of the player.
 
 Usage::
 
@@ -28,7 +28,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import numpy as np  # noqa: E402
 from scipy.stats import spearmanr  # noqa: E402
 
-from helpers import explain  # noqa: E402
+from helpers import crosschecks, explain, readings  # noqa: E402
 
 
 def course_model_and_data():
@@ -76,13 +76,13 @@ def timed(function, *args, **kwargs):
 
 def importance(explanation):
     """Mean |SHAP| per variable, the window's months summed first, as an array."""
-    return explain.variable_importance(explanation).to_numpy()
+    return readings.variable_importance(explanation).to_numpy()
 
 
 def plain_permutation_explainer(model, X, background, max_evals=500):
     """shap.PermutationExplainer as it is commonly written: model.predict on reshaped rows.
 
-    The same explainer, masker and budget as ``explain.permutation_shap``, but calling the
+    The same explainer, masker and budget as ``crosschecks.permutation_shap``, but calling the
     model through ``model.predict`` — what a learner's first attempt looks like.
     """
     import shap
@@ -122,7 +122,7 @@ def main():
     print(f"model: {source}; test windows {X_test.shape}, background {background.shape}")
 
     rows = []  # (route, windows, seconds, additivity error, importance, note)
-    exact, seconds = timed(explain.variable_shapley, model, X_test, background,
+    exact, seconds = timed(crosschecks.variable_shapley, model, X_test, background,
                            feature_names=names, progress=False)
     exact_importance = importance(exact)
     rows.append(("variable_shapley (exact, 9 players)", n_test, seconds,
@@ -136,12 +136,12 @@ def main():
     rows.append(("deep_shap (shap engine: the recipe)", n_test, seconds,
                  twin.max_additivity_error, importance(twin), ""))
 
-    gradient, seconds = timed(explain.gradient_shap, model, X_test, background,
+    gradient, seconds = timed(crosschecks.gradient_shap, model, X_test, background,
                               feature_names=names, nsamples=200)
     rows.append(("gradient_shap (nsamples=200)", n_test, seconds, gradient.max_additivity_error,
                  importance(gradient), ""))
 
-    permutation, seconds = timed(explain.permutation_shap, model, X_test[:n_permutation],
+    permutation, seconds = timed(crosschecks.permutation_shap, model, X_test[:n_permutation],
                                  background, feature_names=names, progress=False)
     permutation_full = seconds * n_test / n_permutation
     note = "" if n_permutation == n_test else (
@@ -173,7 +173,7 @@ def main():
         if note:
             print(f"* {route}: {note}")
     print(f"\npermutation time / deep_shap time (full test set): "
-          f"{permutation_full / deep_seconds:.0f}x with explain.permutation_shap's compiled "
+          f"{permutation_full / deep_seconds:.0f}x with crosschecks.permutation_shap's compiled "
           f"predictor, {plain_full / deep_seconds:.0f}x with a model.predict wrapper")
     order = np.argsort(-exact_importance)
     print("exact variable importance (mean |Shapley value|):",

@@ -15,9 +15,9 @@ import shap  # noqa: E402
 import tensorflow as tf  # noqa: E402
 from scipy.stats import spearmanr  # noqa: E402
 
-from helpers import explain  # noqa: E402
+from helpers import crosschecks, explain, readings  # noqa: E402
 from helpers._kit.engine import internals  # noqa: E402
-from helpers.explain import state  # noqa: E402
+from helpers._kit.engine import shap_state as state  # noqa: E402
 
 L = keras.layers
 # Keras warns that shap passes the input as a one-element list; harmless.
@@ -130,7 +130,7 @@ def test_unguarded_failure_leaves_tensorflow_patched_until_restored(lstm):
     try:
         assert explain.tensorflow_gradients_are_patched()
         with pytest.raises(RuntimeError, match="still patched"):
-            explain.gradient_shap(lstm, X, BACKGROUND, nsamples=10)
+            crosschecks.gradient_shap(lstm, X, BACKGROUND, nsamples=10)
     finally:
         explain.repair_tensorflow()
     assert not explain.tensorflow_gradients_are_patched()
@@ -209,7 +209,7 @@ def test_refuses_background_that_shares_windows_with_x(lstm):
     with pytest.raises(ValueError, match=r"shares 1 window"):
         explain.deep_shap(lstm, X, mixed)
     with pytest.raises(ValueError, match="training period"):
-        explain.variable_shapley(lstm, X, mixed)
+        crosschecks.variable_shapley(lstm, X, mixed)
 
 
 def test_overlapping_background_is_a_choice_that_can_be_made(lstm):
@@ -218,7 +218,7 @@ def test_overlapping_background_is_a_choice_that_can_be_made(lstm):
     assert explanation.max_additivity_error <= 1e-5
     np.testing.assert_allclose(explanation.base_values, lstm.predict(X, verbose=0).mean(),
                                atol=1e-6)
-    players = explain.variable_shapley(lstm, X, X, progress=False, allow_overlap=True)
+    players = crosschecks.variable_shapley(lstm, X, X, progress=False, allow_overlap=True)
     assert players.max_additivity_error <= 1e-5
 
 
@@ -275,7 +275,7 @@ def test_subclassed_model_is_refused_with_model_agnostic_route():
     with pytest.raises(TypeError, match="variable_shapley"):
         explain.deep_shap(model, X, BACKGROUND)
     # ...and the model-agnostic route does work on it
-    explanation = explain.variable_shapley(model, X[:2], BACKGROUND[:4], progress=False)
+    explanation = crosschecks.variable_shapley(model, X[:2], BACKGROUND[:4], progress=False)
     assert explain.additivity_error(explanation, model, X[:2]) <= 1e-5
 
 
@@ -312,10 +312,8 @@ def test_leaky_relu_and_hard_sigmoid_are_exact():
 
 def test_state_is_restored_when_shap_itself_fails(monkeypatch):
     """Skip the pre-check so that shap.DeepExplainer really crashes inside deep_shap."""
-    from helpers.explain import deep
-
     model = layer_normalization_model()
-    monkeypatch.setattr(deep, "ops_without_shap_rule", lambda model, window_shape=None: [])
+    monkeypatch.setattr(explain, "ops_without_shap_rule", lambda model, window_shape=None: [])
     before = state_fingerprint()
     with pytest.raises(explain.DeepShapFailure, match="shap.DeepExplainer failed.*no entry for"):
         explain.deep_shap(model, X, BACKGROUND)
@@ -354,7 +352,7 @@ def squared_sum_model():
 
 
 def test_shapley_weights():
-    coalitions, weights = explain.shapley_weights(4)
+    coalitions, weights = crosschecks.shapley_weights(4)
     assert coalitions.shape == weights.shape == (16, 4)
     assert not coalitions[0].any() and coalitions[-1].all()
     # per player, the weights of the coalitions with it add up to 1, those without it to -1
@@ -368,7 +366,7 @@ def test_variable_shapley_symmetry_dummy_and_additivity():
     x[:, :, 1] = x[:, :, 0]  # players 0 and 1 are interchangeable
     background[:, :, 1] = background[:, :, 0]
     model = squared_sum_model()
-    explanation = explain.variable_shapley(model, x, background, feature_names=["a", "b", "c"],
+    explanation = crosschecks.variable_shapley(model, x, background, feature_names=["a", "b", "c"],
                                            progress=False)
     assert explanation.values.shape == (3, 3)
     assert explanation.feature_names == ["a", "b", "c"]
@@ -386,7 +384,7 @@ def test_variable_shapley_of_a_linear_model_and_groups():
     # for a linear model the interventional Shapley value of a variable is
     # sum over its steps of weight * (x - background mean)
     expected = ((X - BACKGROUND.mean(axis=0)) * weights).sum(axis=1)
-    explanation = explain.variable_shapley(model, X, BACKGROUND, feature_names=NAMES,
+    explanation = crosschecks.variable_shapley(model, X, BACKGROUND, feature_names=NAMES,
                                            progress=False)
     np.testing.assert_allclose(explanation.values, expected, atol=1e-4)
     assert explanation.max_additivity_error <= 1e-5
@@ -394,7 +392,7 @@ def test_variable_shapley_of_a_linear_model_and_groups():
     groups = {"water": ["precip", "rel_humidity", "vapour_pressure"],
               "temperature": ["tmean", "tmax", "tmin"],
               "other": ["sunshine", "wind", "climate_index"]}
-    grouped = explain.variable_shapley(model, X, BACKGROUND, feature_names=NAMES, groups=groups,
+    grouped = crosschecks.variable_shapley(model, X, BACKGROUND, feature_names=NAMES, groups=groups,
                                        progress=False)
     assert grouped.feature_names == ["water", "temperature", "other"]
     index = {name: j for j, name in enumerate(NAMES)}
@@ -403,10 +401,10 @@ def test_variable_shapley_of_a_linear_model_and_groups():
                                    expected[:, [index[m] for m in members]].sum(axis=1), atol=1e-4)
 
     with pytest.raises(ValueError, match="exactly one group"):
-        explain.variable_shapley(model, X, BACKGROUND, feature_names=NAMES,
+        crosschecks.variable_shapley(model, X, BACKGROUND, feature_names=NAMES,
                                  groups={"water": ["precip"]}, progress=False)
     with pytest.raises(ValueError, match="not one of the variables"):
-        explain.variable_shapley(model, X, BACKGROUND, feature_names=NAMES,
+        crosschecks.variable_shapley(model, X, BACKGROUND, feature_names=NAMES,
                                  groups={"snow": ["snowfall"]}, progress=False)
 
 
@@ -414,7 +412,7 @@ def test_variable_shapley_of_a_linear_model_and_groups():
 
 
 def test_permutation_shap_is_additive(lstm):
-    explanation = explain.permutation_shap(lstm, X[:2], BACKGROUND, feature_names=NAMES,
+    explanation = crosschecks.permutation_shap(lstm, X[:2], BACKGROUND, feature_names=NAMES,
                                            max_evals=2 * WINDOW * N_FEATURES + 1, progress=False)
     assert explanation.values.shape == (2, WINDOW, N_FEATURES)
     assert explanation.feature_names[0][-1][0] == "precip (t)"
@@ -423,7 +421,7 @@ def test_permutation_shap_is_additive(lstm):
 
 def test_gradient_shap_shape_and_approximate_additivity(lstm):
     before = np.random.get_state()[1].copy()  # noqa: NPY002 (the global state is the point)
-    explanation = explain.gradient_shap(lstm, X, BACKGROUND, nsamples=50)
+    explanation = crosschecks.gradient_shap(lstm, X, BACKGROUND, nsamples=50)
     np.testing.assert_array_equal(np.random.get_state()[1], before)  # noqa: NPY002
     assert explanation.values.shape == (len(X), WINDOW, N_FEATURES)
     spread = np.ptp(lstm.predict(np.concatenate([X, BACKGROUND]), verbose=0))
@@ -446,20 +444,20 @@ def test_training_background_is_seeded_and_checked():
 
 def test_by_variable_and_flatten(lstm, lstm_explanation):
     explanation = lstm_explanation
-    per_variable = explain.by_variable(explanation)
+    per_variable = readings.by_variable(explanation)
     assert per_variable.values.shape == (len(X), N_FEATURES)
     assert list(per_variable.feature_names) == NAMES
     np.testing.assert_allclose(per_variable.values, explanation.values.sum(axis=1))
     assert explain.additivity_error(per_variable, lstm, X) <= 1e-5
 
-    flat = explain.flatten(explanation)
+    flat = readings.flatten(explanation)
     assert flat.values.shape == (len(X), WINDOW * N_FEATURES)
     assert flat.feature_names[0] == "precip (t-11)"
     assert flat.feature_names[-1] == "climate_index (t)"
     np.testing.assert_array_equal(flat.data, X.reshape(len(X), -1))
     assert flat.abs.mean(0).values.shape == (WINDOW * N_FEATURES,)
     with pytest.raises(ValueError, match=r"\(n, window, n_features\)"):
-        explain.flatten(per_variable)
+        readings.flatten(per_variable)
 
 
 def test_deep_shap_ranks_variables_like_exact_variable_shapley():
@@ -467,8 +465,8 @@ def test_deep_shap_ranks_variables_like_exact_variable_shapley():
     model = build("lstm", seed=4)
     spread = np.geomspace(0.03, 1.5, N_FEATURES)[np.random.default_rng(0).permutation(N_FEATURES)]
     x, background = windows(20, seed=10) * spread, windows(30, seed=11) * spread
-    deep = explain.by_variable(explain.deep_shap(model, x, background))
-    exact = explain.variable_shapley(model, x, background, progress=False)
+    deep = readings.by_variable(explain.deep_shap(model, x, background))
+    exact = crosschecks.variable_shapley(model, x, background, progress=False)
     correlation = spearmanr(np.abs(deep.values).mean(0), np.abs(exact.values).mean(0)).statistic
     assert correlation >= 0.8
 
@@ -519,22 +517,22 @@ def test_variable_importance_sums_lags_before_averaging():
     windows = shap.Explanation(
         values=values, base_values=np.zeros(2), data=np.zeros((2, 3, 2)),
         feature_names=np.broadcast_to(
-            explain.lagged_feature_names(["a", "b"], 3), (2, 3, 2)
+            readings.lagged_feature_names(["a", "b"], 3), (2, 3, 2)
         ).tolist(),
     )
-    importance = explain.variable_importance(windows)
+    importance = readings.variable_importance(windows)
     assert list(importance.index) == ["a", "b"]
     np.testing.assert_allclose(importance.to_numpy(), [2.5, 1.5])
     players = shap.Explanation(values=np.array([[1.0, -2.0], [-3.0, 0.0]]), base_values=np.zeros(2),
                                feature_names=["p", "q"])
-    np.testing.assert_allclose(explain.variable_importance(players).to_numpy(), [2.0, 1.0])
+    np.testing.assert_allclose(readings.variable_importance(players).to_numpy(), [2.0, 1.0])
     with pytest.raises(ValueError, match="shape"):
-        explain.variable_importance(shap.Explanation(values=np.zeros(3)))
+        readings.variable_importance(shap.Explanation(values=np.zeros(3)))
 
 
 def window_explanation_of(values, names):
     n, window, _ = values.shape
-    lagged = explain.lagged_feature_names(names, window)
+    lagged = readings.lagged_feature_names(names, window)
     return shap.Explanation(values=values, base_values=np.zeros(n), data=np.zeros_like(values),
                             feature_names=np.broadcast_to(lagged, values.shape).tolist())
 
@@ -543,16 +541,16 @@ def test_by_lag_reverses_steps_into_lags_and_averages():
     values = np.zeros((2, 3, 2))
     values[:, -1, 0] = [1.0, -3.0]  # variable a at lag 0 (the last step)
     values[:, 0, 1] = [2.0, 2.0]  # variable b at lag 2 (the first step)
-    table = explain.by_lag(window_explanation_of(values, ["a", "b"]))
+    table = readings.by_lag(window_explanation_of(values, ["a", "b"]))
     assert list(table.index) == ["a", "b"] and list(table.columns) == [0, 1, 2]
     assert table.columns.name == "lag"
     np.testing.assert_allclose(table.to_numpy(), [[2.0, 0, 0], [0, 0, 2.0]])
-    signed = explain.by_lag(window_explanation_of(values, ["a", "b"]), signed=True)
+    signed = readings.by_lag(window_explanation_of(values, ["a", "b"]), signed=True)
     assert signed.loc["a", 0] == -1.0
-    one = explain.by_lag(window_explanation_of(values, ["a", "b"])[1], signed=True)
+    one = readings.by_lag(window_explanation_of(values, ["a", "b"])[1], signed=True)
     assert one.loc["a", 0] == -3.0 and one.loc["b", 2] == 2.0
     with pytest.raises(ValueError, match="shape"):
-        explain.by_lag(shap.Explanation(values=np.zeros(3)))
+        readings.by_lag(shap.Explanation(values=np.zeros(3)))
 
 
 def test_in_target_units_keeps_additivity_and_unscales_by_name():
@@ -563,7 +561,7 @@ def test_in_target_units_keeps_additivity_and_unscales_by_name():
     values = np.random.default_rng(0).normal(size=(3, 2, 2))
     explanation = window_explanation_of(values, ["a", "b"])
     scaled_windows = np.ones((3, 2, 2))
-    in_units = explain.in_target_units(explanation, scaler, scaled_windows)
+    in_units = readings.in_target_units(explanation, scaler, scaled_windows)
     np.testing.assert_allclose(in_units.values, values * 4.0)
     np.testing.assert_allclose(in_units.base_values, 50.0)
     totals_before = values.sum(axis=(1, 2))
@@ -572,7 +570,7 @@ def test_in_target_units_keeps_additivity_and_unscales_by_name():
     np.testing.assert_allclose(in_units.data[..., 0], 12.0)  # 1 sd above 10 with sd 2
     np.testing.assert_allclose(in_units.data[..., 1], -0.5)
     with pytest.raises(ValueError, match="scaler knows 2"):
-        explain.in_target_units(explanation, scaler, np.ones((3, 2, 5)))
+        readings.in_target_units(explanation, scaler, np.ones((3, 2, 5)))
 
 
 def test_permutation_importance_finds_the_variable_the_model_uses():
@@ -583,28 +581,29 @@ def test_permutation_importance_finds_the_variable_the_model_uses():
     def predict(windows):  # a "model" that uses variable b only
         return windows[:, :, 1].sum(axis=1)
 
-    table = explain.permutation_importance(predict, X, observed, ["a", "b", "c"])
+    table = crosschecks.permutation_importance(predict, X, observed, ["a", "b", "c"])
     assert list(table.columns) == ["NSE drop", "sd"]
     assert table.loc["a", "NSE drop"] == 0 and table.loc["c", "NSE drop"] == 0
     assert table.loc["b", "NSE drop"] > 1.0  # NSE falls from 1 to about -1
-    grouped = explain.permutation_importance(predict, X, observed, ["a", "b", "c"],
+    grouped = crosschecks.permutation_importance(predict, X, observed, ["a", "b", "c"],
                                              groups={"ab": ["a", "b"], "c": ["c"]}, repeats=3)
     assert list(grouped.index) == ["ab", "c"] and grouped.loc["ab", "NSE drop"] > 1.0
     with pytest.raises(ValueError, match="unknown variables"):
-        explain.permutation_importance(predict, X, observed, ["a", "b", "c"], groups={"x": ["z"]})
+        crosschecks.permutation_importance(predict, X, observed, ["a", "b", "c"],
+                                           groups={"x": ["z"]})
     with pytest.raises(ValueError, match="shape"):
-        explain.permutation_importance(predict, X, observed[:5], ["a", "b", "c"])
+        crosschecks.permutation_importance(predict, X, observed[:5], ["a", "b", "c"])
 
 
 def test_cache_key_changes_with_the_helpers_code(tmp_path, monkeypatch):
-    from helpers.explain import cache
+    from helpers._kit.engine import cache
 
     model = keras.Sequential([keras.Input((4, 2)), keras.layers.Dense(1)])
     X = np.zeros((2, 4, 2), np.float32)
-    key = cache._cache_key(explain.deep_shap, model, X, X, {})
-    assert key == cache._cache_key(explain.deep_shap, model, X, X, {})
+    key = cache.entry_key("deep_shap", model, X, X, {})
+    assert key == cache.entry_key("deep_shap", model, X, X, {})
     monkeypatch.setattr(cache, "helpers_code_digest", lambda: "edited")
-    assert cache._cache_key(explain.deep_shap, model, X, X, {}) != key
+    assert cache.entry_key("deep_shap", model, X, X, {}) != key
 
 
 def test_permutation_importance_takes_a_keras_model_and_a_scaler():
@@ -616,7 +615,7 @@ def test_permutation_importance_takes_a_keras_model_and_a_scaler():
     scaler = Scaler(feature_mean={"a": 0.0, "b": 0.0}, feature_std={"a": 1.0, "b": 1.0},
                     target="q", target_mean=100.0, target_std=10.0, fitted_until="2000-01-01")
     observed = model.predict(X, verbose=0).ravel() * 10.0 + 100.0  # perfect in target units
-    table = explain.permutation_importance(model, X, observed, ["a", "b"], scaler=scaler)
+    table = crosschecks.permutation_importance(model, X, observed, ["a", "b"], scaler=scaler)
     assert (table["NSE drop"] >= 0).all() and table["NSE drop"].max() > 0
-    without = explain.permutation_importance(model, X, observed, ["a", "b"])  # wrong units
+    without = crosschecks.permutation_importance(model, X, observed, ["a", "b"])  # wrong units
     assert not np.allclose(without["NSE drop"], table["NSE drop"])

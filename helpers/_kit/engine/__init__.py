@@ -22,28 +22,34 @@ through the stored multipliers.
 
 The modules, from the bottom up
 -------------------------------
-- ``rules``      DeepLIFT's rules as shap applies them (rescale, two-input Shapley product)
-- ``layers``     non-recurrent blocks (Dense, Conv1D, Activation, pooling, Flatten, dropout)
-- ``cells``      one time step of the LSTM, GRU and SimpleRNN cells, forward and back
-- ``recurrent``  the time loop around a cell, and Bidirectional
-- ``reading``    from a Keras model to a plan (settings and weights per layer), or a refusal
-- ``runner``     the computation traced once per architecture, chunks, the additivity check
+- ``errors``       the engine's refusal, and the model-agnostic routes named in refusals
+- ``internals``    every private TensorFlow/Keras/shap attribute used, in one place
+- ``rules``        DeepLIFT's rules as shap applies them (rescale, two-input Shapley product)
+- ``layers``       non-recurrent blocks (Dense, Conv1D, Activation, pooling, Flatten, dropout)
+- ``cells``        one time step of the LSTM, GRU and SimpleRNN cells, forward and back
+- ``recurrent``    the time loop around a cell, and Bidirectional
+- ``reading``      from a Keras model to a plan (settings and weights per layer), or a refusal
+- ``runner``       the computation traced once per architecture, in chunks
+- ``forward``      the one private traced path from windows to outputs (for routes that call a
+  model thousands of times)
+- ``graph``        the ops between a model's input and output, and the layers that use them
+- ``shap_state``   the global state DeepExplainer changes: snapshot, restore, repair
+- ``checks``       the input checks of every SHAP route
+- ``twin``         copying a model with its recurrent layers unrolled; picking one output
+- ``cache``        the result cache's keys and entries
+
+Nothing here imports the course's files (``helpers.<name>``); tolerances and memory budgets are
+passed in by the caller.
 
 Safety
 ------
 Only the layers listed in :data:`reading.SUPPORTED` are handled, with the options that keep the
 op structure of Keras 3's cells; anything else raises
-:class:`~helpers.explain.errors.EngineUnsupportedError` so that the caller can use shap's route.
-After computing, the engine checks additivity (values summed + base value against the model's
-own predictions) and raises :class:`~helpers.explain.errors.EngineAdditivityError` above
-``tolerance``.
+:class:`~helpers._kit.engine.errors.EngineUnsupportedError` so that the caller can use shap's
+route. The caller (``helpers.explain.deep_shap``) checks that the values add up to the model's
+predictions.
 """
 
-from helpers._kit.engine.runner import (
-    shap_values,
-    shap_values_and_predictions,
-    supports,
-    windows_per_chunk,
-)
+from helpers._kit.engine.runner import plan_or_refusal, shap_values, supports, windows_per_chunk
 
-__all__ = ["shap_values", "shap_values_and_predictions", "supports", "windows_per_chunk"]
+__all__ = ["plan_or_refusal", "shap_values", "supports", "windows_per_chunk"]

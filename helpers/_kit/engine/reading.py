@@ -18,6 +18,7 @@ import tensorflow as tf
 
 from helpers._kit.engine import internals
 from helpers._kit.engine.cells import CellSettings
+from helpers._kit.engine.errors import EngineUnsupportedError
 from helpers._kit.engine.layers import (
     ActivationSettings,
     Conv1DSettings,
@@ -27,7 +28,6 @@ from helpers._kit.engine.layers import (
 )
 from helpers._kit.engine.recurrent import BidirectionalSettings, RecurrentSettings
 from helpers._kit.engine.rules import activation
-from helpers.explain.errors import EngineUnsupportedError
 
 #: Keras recurrent layers and the ``CellSettings.kind`` of their cells.
 CELL_KINDS = {

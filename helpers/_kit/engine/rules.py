@@ -51,7 +51,7 @@ from typing import NamedTuple
 import keras
 import tensorflow as tf
 
-from helpers.explain.errors import EngineUnsupportedError
+from helpers._kit.engine.errors import EngineUnsupportedError
 
 #: shap's threshold below which the rescale rule falls back to the ordinary gradient.
 RESCALE_THRESHOLD = 1e-6

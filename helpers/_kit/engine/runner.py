@@ -17,11 +17,9 @@ import numpy as np
 import tensorflow as tf
 from numpy.typing import ArrayLike
 
+from helpers._kit.engine.errors import EngineUnsupportedError
 from helpers._kit.engine.reading import LayerPlan, input_window_shape, model_plan
 from helpers._kit.engine.rules import Pair, difference
-from helpers.config import COURSE
-from helpers.explain.errors import EngineAdditivityError, EngineUnsupportedError
-from helpers.explain.prediction import traced_predict
 
 #: Floats kept per pair and input value: the input's gradient (1), the difference x - r (1) and
 #: their product (1).
@@ -63,10 +61,10 @@ def _trace(plan: Sequence[LayerPlan], window_shape: tuple[int, int]) -> Callable
 
 
 #: Traced computations by architecture signature (see :func:`architecture_signature`).
-TRACED: dict[tuple, Callable] = {}
+_TRACED: dict[tuple, Callable] = {}
 
 
-def architecture_signature(plan: Sequence[LayerPlan], window_shape: tuple[int, int]) -> tuple:
+def _architecture_signature(plan: Sequence[LayerPlan], window_shape: tuple[int, int]) -> tuple:
     """What two models must share to share a traced computation: settings and weight shapes."""
     return (
         tuple(step.settings for step in plan),
@@ -75,12 +73,12 @@ def architecture_signature(plan: Sequence[LayerPlan], window_shape: tuple[int, i
     )
 
 
-def traced_computation(plan: Sequence[LayerPlan], window_shape: tuple[int, int]) -> Callable:
+def _traced_computation(plan: Sequence[LayerPlan], window_shape: tuple[int, int]) -> Callable:
     """The traced computation for this architecture and window shape (traced on first use)."""
-    signature = architecture_signature(plan, window_shape)
-    if signature not in TRACED:
-        TRACED[signature] = _trace(plan, window_shape)
-    return TRACED[signature]
+    signature = _architecture_signature(plan, window_shape)
+    if signature not in _TRACED:
+        _TRACED[signature] = _trace(plan, window_shape)
+    return _TRACED[signature]
 
 
 def floats_per_pair(plan: Sequence[LayerPlan], window_shape: tuple[int, int]) -> int:
@@ -90,7 +88,10 @@ def floats_per_pair(plan: Sequence[LayerPlan], window_shape: tuple[int, int]) ->
 
 
 def windows_per_chunk(
-    model: keras.Model, n_background: int, memory_budget_mb: float = COURSE.memory_budget_mb
+    model: keras.Model,
+    n_background: int,
+    memory_budget_mb: float,
+    plan: Sequence[LayerPlan] | None = None,
 ) -> int:
     """How many windows (each paired with every background window) one chunk holds.
 
@@ -102,13 +103,16 @@ def windows_per_chunk(
         Number of background windows.
     memory_budget_mb : float
         Budget for the activations and multipliers of one chunk, in MB.
+    plan : list of LayerPlan, optional
+        The model's plan, if already read (:func:`plan_or_refusal`).
 
     Returns
     -------
     int
         At least 1; at most :data:`MAX_PAIRS_PER_CHUNK` pairs where one window's pairs fit.
     """
-    floats = floats_per_pair(model_plan(model), input_window_shape(model)) * n_background
+    plan = model_plan(model) if plan is None else plan
+    floats = floats_per_pair(plan, input_window_shape(model)) * n_background
     within_budget = int(memory_budget_mb * 2**20 // (FLOAT32_BYTES * floats))
     return max(1, min(within_budget, MAX_PAIRS_PER_CHUNK // n_background))
 
@@ -127,11 +131,14 @@ def shap_values(
     X: ArrayLike,
     background: ArrayLike,
     *,
-    memory_budget_mb: float = COURSE.memory_budget_mb,
-    tolerance: float = COURSE.tolerance,
+    memory_budget_mb: float,
+    plan: Sequence[LayerPlan] | None = None,
     progress: bool = False,
-) -> tuple[np.ndarray, float]:
+) -> np.ndarray:
     """DeepSHAP values of a Keras recurrent model, equal to shap's on the unrolled twin.
+
+    The base value is the mean prediction on the background, and the values add up to the
+    predictions minus it: the caller computes both and checks that (``helpers.explain``).
 
     Parameters
     ----------
@@ -144,66 +151,46 @@ def shap_values(
         The reference windows (checked likewise).
     memory_budget_mb : float
         Memory for one chunk of (window, background) pairs; chunks hold whole windows.
-    tolerance : float
-        Largest allowed additivity error ``|sum(values) + base_value - prediction|``.
+    plan : list of LayerPlan, optional
+        The model's plan, if already read (:func:`plan_or_refusal`): read once per call.
     progress : bool
         Show a progress bar over the chunks (needs tqdm).
 
     Returns
     -------
-    values : numpy.ndarray of shape (n, window, n_features), float64
+    numpy.ndarray of shape (n, window, n_features), float64
         The SHAP values of output 0.
-    base_value : float
-        Mean prediction on the background (shap's ``expected_value``).
 
     Raises
     ------
     EngineUnsupportedError
         If a layer or option is not supported (the message names the layer and the reason).
-    EngineAdditivityError
-        If the values do not add up to the model's predictions within ``tolerance``.
     """
-    values, base_value, _ = shap_values_and_predictions(
-        model, X, background, memory_budget_mb=memory_budget_mb, tolerance=tolerance,
-        progress=progress,
-    )
-    return values, base_value
-
-
-def shap_values_and_predictions(
-    model: keras.Model,
-    X: ArrayLike,
-    background: ArrayLike,
-    *,
-    memory_budget_mb: float = COURSE.memory_budget_mb,
-    tolerance: float = COURSE.tolerance,
-    progress: bool = False,
-) -> tuple[np.ndarray, float, np.ndarray]:
-    """:func:`shap_values`, and the model's predictions of X (n,) that its check used.
-
-    The caller can check additivity against these predictions without running the model on X
-    a second time (at a daily window, one untraced pass of an LSTM over X takes about a second).
-    """
-    plan = model_plan(model)
-    window_shape = input_window_shape(model)
+    plan = model_plan(model) if plan is None else plan
     X = np.ascontiguousarray(X, dtype=np.float32)
     background = np.ascontiguousarray(background, dtype=np.float32)
-    outputs = traced_predict(model, np.concatenate([X, background]))
-    predictions, base_value = outputs[: len(X)], float(np.mean(outputs[len(X) :]))
-    explain_chunk = traced_computation(plan, window_shape)
+    explain_chunk = _traced_computation(plan, input_window_shape(model))
     weights = [tf.convert_to_tensor(v) for step in plan for v in step.variables]
-    k = windows_per_chunk(model, len(background), memory_budget_mb)
-    values = np.concatenate(
-        [explain_chunk(chunk, background, weights).numpy() for chunk in _chunks(X, k, progress)]
-    ).astype(np.float64)
-    error = float(np.max(np.abs(values.sum(axis=(1, 2)) + base_value - predictions)))
-    if not error <= tolerance:
-        raise EngineAdditivityError(
-            f"DeepSHAP engine: values plus base value differ from the model's predictions by up "
-            f"to {error:.2e} (tolerance {tolerance:.0e}); use "
-            "helpers.explain.deep_shap(..., engine='shap')."
+    k = windows_per_chunk(model, len(background), memory_budget_mb, plan)
+    chunks = _chunks(X, k, progress)
+    values = [explain_chunk(chunk, background, weights).numpy() for chunk in chunks]
+    return np.concatenate(values).astype(np.float64)
+
+
+def plan_or_refusal(model: keras.Model) -> tuple[list[LayerPlan] | None, str | None]:
+    """The model's plan, or None and why the engine cannot explain the model.
+
+    On a Keras release whose internals the engine does not know, reading may fail in other ways
+    than a refusal: that too is a reason to use shap's engine.
+    """
+    try:
+        return model_plan(model), None
+    except EngineUnsupportedError as error:
+        return None, str(error)
+    except Exception as error:  # any failure to read the model means: use shap's engine
+        return None, (
+            f"the batched engine could not read this model ({type(error).__name__}: {error})"
         )
-    return values, base_value, predictions
 
 
 def supports(model: keras.Model) -> str | None:

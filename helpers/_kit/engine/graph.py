@@ -1,9 +1,8 @@
-"""Which TensorFlow ops lie between a model's input and output, and which lack a shap rule.
+"""Walking a model's TensorFlow graph: the ops between input and output, and their layers.
 
-DeepExplainer replaces the gradient of every op on the path from input to output by an
-attribution rule looked up by op type. :func:`ops_without_shap_rule` lists the op types on that
-path (loop bodies included) that shap has no rule for: for a Keras LSTM the ``While`` loop and
-its ``TensorList*`` ops, for its unrolled twin only ``Split``.
+The machinery behind ``helpers.explain.graph_op_types`` and ``ops_without_shap_rule``: trace
+the forward pass, walk the ops that depend on the input and feed the output (loop bodies and
+function calls included), and name the Keras layer each op belongs to.
 """
 
 from __future__ import annotations
@@ -123,47 +122,10 @@ def _op_types_on_path(sources, targets):
     return {op_type for op_type, _ in _ops_on_path(sources, targets)}
 
 
-def graph_op_types(model: keras.Model, window_shape: tuple | None = None) -> set[str]:
-    """Op types in the model's forward pass that lie between its input and its output.
-
-    These are the ops whose gradients DeepExplainer replaces by attribution rules. Ops inside
-    nested functions (an LSTM's ``While`` loop body) are included. Ops that do not depend on the
-    input (weights, constants, shapes) need no rule and are left out.
-
-    Parameters
-    ----------
-    model : keras.Model
-        A model taking windows of shape ``(batch, window, n_features)``.
-    window_shape : tuple of int, optional
-        ``(window, n_features)``; read from ``model.input_shape`` if omitted.
-
-    Returns
-    -------
-    set of str
-        Op types, e.g. ``{"MatMul", "Sigmoid", "While", "TensorListStack", ...}``.
-    """
+def op_types(model: keras.Model, window_shape: tuple | None = None) -> set[str]:
+    """Op types between the model's input and output, loop bodies and calls included."""
     graph = _trace_forward_pass(model, fixed_window_shape(model, window_shape))
-    windows = graph.inputs[0]
-    return _op_types_on_path([windows], graph.outputs)
-
-
-def ops_without_shap_rule(model: keras.Model, window_shape: tuple | None = None) -> list[str]:
-    """Op types in the model's input-to-output path that shap's DeepExplainer has no rule for.
-
-    Parameters
-    ----------
-    model : keras.Model
-        A model taking windows of shape ``(batch, window, n_features)``.
-    window_shape : tuple of int, optional
-        ``(window, n_features)``; read from ``model.input_shape`` if omitted.
-
-    Returns
-    -------
-    list of str
-        Sorted op types; empty if DeepExplainer can handle every op. For a Keras LSTM this lists
-        the loop (``While``, ``TensorList*``); for its unrolled twin only ``Split``.
-    """
-    return sorted(set(graph_op_types(model, window_shape)) - set(internals.shap_rules()))
+    return _op_types_on_path([graph.inputs[0]], graph.outputs)
 
 
 def _layers_by_name(model: keras.Model) -> dict[str, keras.layers.Layer]:

@@ -1,4 +1,4 @@
-"""Checks shared by every SHAP route: inputs and additivity (the errors are in ``errors``)."""
+"""The input checks every SHAP route runs (windows, background, outputs, names), and lag names."""
 
 from __future__ import annotations
 
@@ -7,18 +7,15 @@ from collections.abc import Sequence
 
 import keras
 import numpy as np
-import shap
 import tensorflow as tf
 from numpy.typing import ArrayLike
 
 from helpers._kit.engine import internals
-from helpers.explain.errors import AdditivityError
-from helpers.explain.graph import model_window_shape
-from helpers.explain.prediction import predict
-from helpers.explain.state import require_healthy_tensorflow
+from helpers._kit.engine.graph import model_window_shape
+from helpers._kit.engine.shap_state import require_healthy_tensorflow
 
 
-def check_windows(windows: ArrayLike, name: str, window_shape: tuple) -> np.ndarray:
+def _check_windows(windows: ArrayLike, name: str, window_shape: tuple) -> np.ndarray:
     """Return ``windows`` as float32 after checking it is a finite (n, window, n_features) array.
 
     ``window_shape`` is the expected (window, n_features); a None in it accepts any size.
@@ -47,7 +44,7 @@ def check_windows(windows: ArrayLike, name: str, window_shape: tuple) -> np.ndar
     return array
 
 
-def check_background_is_separate(X: np.ndarray, background: np.ndarray) -> None:
+def _check_background_is_separate(X: np.ndarray, background: np.ndarray) -> None:
     """Refuse a background that contains windows being explained (unless asked to allow it)."""
     explained = {window.tobytes() for window in X}
     shared = [i for i, window in enumerate(background) if window.tobytes() in explained]
@@ -63,21 +60,21 @@ def check_background_is_separate(X: np.ndarray, background: np.ndarray) -> None:
         )
 
 
-def output_size(model: keras.Model, window: np.ndarray) -> tuple[int, list[tuple]]:
+def _output_size(model: keras.Model, window: np.ndarray) -> tuple[int, list[tuple]]:
     """Number of values the model gives per window (all outputs flattened), and their shapes.
 
     Read from the model's symbolic outputs where their shapes are fully known (Sequential and
     functional models), else found by calling the model on the window (an untraced call of a
     recurrent model runs its time loop op by op, slowly at long windows).
     """
-    shapes = symbolic_output_shapes(model)
+    shapes = _symbolic_output_shapes(model)
     if shapes is None:
         outputs = tf.nest.flatten(model(window[None], training=False))
         shapes = [tuple(output.shape) for output in outputs]
     return sum(math.prod(shape) for shape in shapes), shapes
 
 
-def symbolic_output_shapes(model: keras.Model) -> list[tuple] | None:
+def _symbolic_output_shapes(model: keras.Model) -> list[tuple] | None:
     """The shapes of the outputs for one window, ``(1, ...)``, if the model states them all."""
     if not internals.is_sequential_or_functional(model):
         return None
@@ -88,9 +85,9 @@ def symbolic_output_shapes(model: keras.Model) -> list[tuple] | None:
     return shapes if all(size is not None for shape in shapes for size in shape) else None
 
 
-def check_output(model: keras.Model, window: np.ndarray, output: int | None) -> None:
+def _check_output(model: keras.Model, window: np.ndarray, output: int | None) -> None:
     """Refuse a model with several output values unless ``output`` picks one (tried on a window)."""
-    size, shapes = output_size(model, window)
+    size, shapes = _output_size(model, window)
     if output is None:
         if size != 1:
             raise ValueError(
@@ -108,7 +105,7 @@ def check_output(model: keras.Model, window: np.ndarray, output: int | None) -> 
         )
 
 
-def check_feature_names(feature_names: Sequence[str] | None, n_features: int) -> list[str]:
+def _check_feature_names(feature_names: Sequence[str] | None, n_features: int) -> list[str]:
     """The variable names as strings (default ``x0, x1, ...``), checked for count and duplicates."""
     if feature_names is None:
         return [f"x{j}" for j in range(n_features)]
@@ -132,76 +129,25 @@ def checked_inputs(
 ) -> tuple[np.ndarray, np.ndarray, list[str]]:
     """Common checks of every route; returns float32 X, background and the variable names.
 
-    ``output`` picks one of several output values (see :func:`check_output`);
+    ``output`` picks one of several output values (see :func:`_check_output`);
     ``allow_overlap`` accepts a background that contains explained windows.
     """
     if not isinstance(model, keras.Model):
         raise TypeError(f"model must be a keras.Model, got {type(model).__name__}.")
-    X = check_windows(X, "X", model_window_shape(model) or (None, None))
-    background = check_windows(background, "background", X.shape[1:])
+    X = _check_windows(X, "X", model_window_shape(model) or (None, None))
+    background = _check_windows(background, "background", X.shape[1:])
     if not allow_overlap:
-        check_background_is_separate(X, background)
+        _check_background_is_separate(X, background)
     require_healthy_tensorflow()
-    check_output(model, X[0], output)
-    return X, background, check_feature_names(feature_names, X.shape[2])
+    _check_output(model, X[0], output)
+    return X, background, _check_feature_names(feature_names, X.shape[2])
 
 
-def additivity_error(
-    explanation: shap.Explanation,
-    model: keras.Model,
-    X: ArrayLike = None,
-    predictions: ArrayLike | None = None,
-) -> float:
-    """Largest ``|sum of SHAP values + base value - model prediction|`` over the windows.
-
-    Parameters
-    ----------
-    explanation : shap.Explanation
-        Values of shape ``(n, ...)`` (any number of trailing axes), base values of shape (n,).
-    model : keras.Model
-        The model that was explained.
-    X : array of shape (n, window, n_features), optional
-        The explained windows; defaults to ``explanation.data`` (right for window explanations;
-        pass X for :func:`by_variable` or :func:`variable_shapley` results).
-    predictions : array of shape (n,), optional
-        The model's predictions of these windows, where the caller has them already (computed
-        by the model itself, e.g. by the batched engine's own check); else the model is run.
-
-    Returns
-    -------
-    float
-        The maximum absolute difference.
-    """
-    windows = explanation.data if X is None else X
-    windows = np.asarray(windows, np.float32)
-    if windows.ndim != 3:
-        raise ValueError(
-            f"additivity_error needs the explained windows (n, window, n_features); got shape "
-            f"{windows.shape}. Pass X=... explicitly."
-        )
-    values = np.asarray(explanation.values, dtype=np.float64)
-    totals = values.reshape(len(values), -1).sum(axis=1) + np.asarray(explanation.base_values)
-    if predictions is None:
-        predictions = predict(model, windows)
-    return float(np.max(np.abs(totals - np.asarray(predictions, np.float64))))
-
-
-def check_additivity(
-    explanation: shap.Explanation,
-    model: keras.Model,
-    tolerance: float,
-    route: str,
-    predictions: ArrayLike | None = None,
-) -> None:
-    """Store the measured additivity error on ``explanation``; raise if above ``tolerance``.
-
-    ``predictions``: the model's predictions of the explained windows, if already computed
-    (see :func:`additivity_error`).
-    """
-    error = additivity_error(explanation, model, predictions=predictions)
-    explanation.max_additivity_error = error
-    if error > tolerance:
-        raise AdditivityError(
-            f"{route}: SHAP values plus base value differ from the model's predictions by up to "
-            f"{error:.2e} (tolerance {tolerance:.0e})."
-        )
+def lagged_names(feature_names: Sequence[str], window: int) -> np.ndarray:
+    """Names ``"precip (t)"``, ``"precip (t-3)"`` (window, n_features): lag ``window - 1 - s``."""
+    names = []
+    for step in range(window):
+        lag = window - 1 - step
+        suffix = "(t)" if lag == 0 else f"(t-{lag})"
+        names.append([f"{name} {suffix}" for name in feature_names])
+    return np.array(names)

@@ -1,30 +1,36 @@
-"""Shaping explanations: names per lag, sums per variable or lag, target units, shap's plots.
+"""Reading explanations: per lag and variable, summed, in the target's units; notebook 04's set-up.
 
 Window explanations have values of shape ``(n, window, n_features)``; the name of step ``s`` is
 ``"precip (t-k)"`` with lag ``k = window - 1 - s`` (``"precip (t)"`` for the last month). shap's
 plots want 2-D explanations: use :func:`flatten` (one column per lag and variable) or
-:func:`by_variable` (one column per variable).
+:func:`by_variable` (one column per variable). :func:`explain_test_period` computes (or loads)
+the explanations that notebooks 04, 04b and 04c read, in one call.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from typing import Protocol
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import shap
 from numpy.typing import ArrayLike
 
-
-class Standardisation(Protocol):
-    """The numbers of a standardisation (e.g. ``helpers.windowing.Scaler``) that undo it."""
-
-    features: Sequence[str]
-    feature_mean: Mapping[str, float]
-    feature_std: Mapping[str, float]
-    target_mean: float
-    target_std: float
+from helpers import windowing
+from helpers._kit.engine.checks import lagged_names
+from helpers.config import COURSE
+from helpers.crosschecks import variable_shapley
+from helpers.explain import (
+    BACKGROUND_SIZE,
+    CACHE_DIR,
+    additivity_error,
+    cached,
+    deep_shap,
+    training_background,
+)
+from helpers.training import TrainedModel
 
 
 def lagged_feature_names(feature_names: Sequence[str] | None, window: int) -> np.ndarray:
@@ -42,25 +48,7 @@ def lagged_feature_names(feature_names: Sequence[str] | None, window: int) -> np
     numpy.ndarray of str, shape (window, n_features)
         Step ``s`` has lag ``k = window - 1 - s``: the last step is ``t``.
     """
-    names = []
-    for step in range(window):
-        lag = window - 1 - step
-        suffix = "(t)" if lag == 0 else f"(t-{lag})"
-        names.append([f"{name} {suffix}" for name in feature_names])
-    return np.array(names)
-
-
-def window_explanation(
-    values: ArrayLike, base_values: ArrayLike, X: np.ndarray, feature_names: Sequence[str] | None
-) -> shap.Explanation:
-    """A shap.Explanation of shape (n, window, n_features) with per-(lag, variable) names."""
-    names = lagged_feature_names(feature_names, X.shape[1])
-    return shap.Explanation(
-        values=np.asarray(values, dtype=np.float64),
-        base_values=np.asarray(base_values, dtype=np.float64).reshape(len(X)),
-        data=X,
-        feature_names=np.broadcast_to(names, X.shape).tolist(),
-    )
+    return lagged_names(feature_names, window)
 
 
 def _as_window_explanation(explanation: shap.Explanation) -> np.ndarray:
@@ -88,7 +76,7 @@ def by_variable(explanation: shap.Explanation) -> shap.Explanation:
     Parameters
     ----------
     explanation : shap.Explanation
-        Values of shape (n, window, n_features), as from :func:`deep_shap`.
+        Values of shape (n, window, n_features), as from ``explain.deep_shap``.
 
     Returns
     -------
@@ -116,7 +104,7 @@ def variable_importance(explanation: shap.Explanation) -> pd.Series:
     ----------
     explanation : shap.Explanation
         Values of shape (n, window, n_features), or (n, n_players) as from
-        :func:`variable_shapley`.
+        ``crosschecks.variable_shapley``.
 
     Returns
     -------
@@ -142,7 +130,7 @@ def flatten(explanation: shap.Explanation) -> shap.Explanation:
     Parameters
     ----------
     explanation : shap.Explanation
-        Values of shape (n, window, n_features), as from :func:`deep_shap`.
+        Values of shape (n, window, n_features), as from ``explain.deep_shap``.
 
     Returns
     -------
@@ -193,7 +181,7 @@ def by_lag(explanation: shap.Explanation, signed: bool = False) -> pd.DataFrame:
 
 
 def in_target_units(
-    explanation: shap.Explanation, scaler: Standardisation, windows: ArrayLike = None
+    explanation: shap.Explanation, scaler: windowing.Scaler, windows: ArrayLike = None
 ) -> shap.Explanation:
     """The same explanation in the target's own units (e.g. mm/month instead of z-scores).
 
@@ -205,9 +193,8 @@ def in_target_units(
     ----------
     explanation : shap.Explanation
         Any explanation of the standardised model (windows, variables or players).
-    scaler : Standardisation, e.g. helpers.windowing.Scaler
-        The scaler fitted on the training period (``target_mean``, ``target_std``, and
-        ``feature_mean``, ``feature_std`` by variable name).
+    scaler : helpers.windowing.Scaler
+        The scaler fitted on the training period.
     windows : array of shape (n, window, n_features), optional
         Scaled windows, in the scaler's variable order, to turn back into their units as
         ``data``; if omitted, ``data`` is kept as it is.
@@ -235,4 +222,93 @@ def in_target_units(
         base_values=np.asarray(explanation.base_values) * scaler.target_std + scaler.target_mean,
         data=data,
         feature_names=explanation.feature_names,
+    )
+
+
+@dataclass(frozen=True)
+class PeriodExplanations:
+    """The test period's explanations, standardised and in the target's units.
+
+    Attributes
+    ----------
+    background : numpy.ndarray
+        The training windows the values are measured against, ``(size, window, n_features)``.
+    explanation : shap.Explanation
+        DeepSHAP values of the standardised model, ``(n, window, n_features)``.
+    exact : shap.Explanation
+        Exact Shapley values with one player per variable, ``(n, n_features)``.
+    shap_mm, variables_mm, exact_mm : shap.Explanation
+        The same in the target's units: ``shap_mm`` per (month, variable) with the windows in
+        the inputs' own units as ``data``; ``variables_mm`` summed over the months;
+        ``exact_mm`` the exact values.
+    """
+
+    background: np.ndarray
+    explanation: shap.Explanation
+    exact: shap.Explanation
+    shap_mm: shap.Explanation
+    variables_mm: shap.Explanation
+    exact_mm: shap.Explanation
+
+
+def explain_test_period(
+    trained: TrainedModel,
+    feature_names: Sequence[str] | None = None,
+    background_size: int = BACKGROUND_SIZE,
+    seed: int = 0,
+    cache_dir: Path | str = CACHE_DIR,
+) -> PeriodExplanations:
+    """Explain a trained model's test windows, as notebook 04's set-up does.
+
+    The background is ``background_size`` training windows drawn with ``seed``
+    (``explain.training_background``); the DeepSHAP values (``explain.deep_shap``) and the
+    exact variable Shapley values (``crosschecks.variable_shapley``) are computed once and then
+    loaded from ``cache_dir`` (``explain.cached``). Their additivity is measured again here,
+    not read from the cache.
+
+    Parameters
+    ----------
+    trained : helpers.training.TrainedModel
+        The model and its windows (``trained.prepared.train.X``, ``.test.X``, ``.scaler``).
+    feature_names : list of str, optional
+        The variables' names; default: the scaler's features.
+    background_size, seed : int
+        Size and seed of the background drawn from the training windows.
+    cache_dir : pathlib.Path or str
+        Folder of the saved explanations.
+
+    Returns
+    -------
+    PeriodExplanations
+
+    Raises
+    ------
+    RuntimeError
+        If values plus base value miss the model's predictions by more than the course's
+        tolerance, ``COURSE.tolerance`` (e.g. a damaged cache entry): delete the folder
+        ``cache_dir`` and call again.
+    """
+    prepared, model = trained.prepared, trained.model
+    names = list(feature_names if feature_names is not None else prepared.scaler.features)
+    X_test = prepared.test.X
+    background = training_background(prepared.train.X, size=background_size, seed=seed)
+    explanation = cached(deep_shap, model, X_test, background, cache_dir=cache_dir,
+                         feature_names=names)
+    exact = cached(variable_shapley, model, X_test, background, cache_dir=cache_dir,
+                   feature_names=names)
+    for name, error in {"DeepSHAP": additivity_error(explanation, model),
+                        "exact Shapley": additivity_error(exact, model, X_test)}.items():
+        if not error < COURSE.tolerance:
+            raise RuntimeError(
+                f"the {name} values miss the model's predictions by {error:.1e} (more than "
+                f"{COURSE.tolerance:.0e}): delete the cache folder {cache_dir} and run again."
+            )
+    shap_mm = in_target_units(explanation, prepared.scaler, X_test)
+    return PeriodExplanations(
+        background=background,
+        explanation=explanation,
+        exact=exact,
+        shap_mm=shap_mm,
+        variables_mm=by_variable(shap_mm),
+        exact_mm=in_target_units(exact, prepared.scaler),
     )

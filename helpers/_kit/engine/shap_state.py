@@ -1,15 +1,9 @@
-"""The global state ``shap.DeepExplainer`` changes: snapshot, restore, repair.
+"""The global state ``shap.DeepExplainer`` changes: the machinery of snapshot, restore, repair.
 
-DeepExplainer patches three things while it works:
-
-- ``tensorflow.python.eager.execute.record_gradient``, the function that records every op on a
-  ``GradientTape``; it is restored only if the explanation *succeeds*;
-- TensorFlow's gradient registry (adds ``shap_<op>`` entries and swaps gradient functions,
-  restored in a ``finally`` block);
-- shap's own rule table ``op_handlers`` (which :func:`linear_op_rules` extends for a while).
-
-A failed call therefore leaves TensorFlow patched, and a later ``model.fit`` in the same process
-fails with ``LookupError: gradient registry has no entry for: shap_DivNoNan``.
+DeepExplainer patches TensorFlow's op recorder ``execute.record_gradient`` (restored only if
+the explanation succeeds), TensorFlow's gradient registry (``shap_<op>`` entries, swapped
+gradient functions) and shap's own rule table ``op_handlers``. ``helpers.explain`` shows the
+course-facing functions; their bodies are here.
 """
 
 from __future__ import annotations
@@ -23,13 +17,13 @@ from helpers._kit.engine import internals
 #: exact for them. ``Split`` cuts the unrolled LSTM/GRU cells' gate pre-activations into the
 #: gates; ``SplitV``, its variant with uneven sizes, is not used by Keras 3's cells but is
 #: registered in case another release or a custom cell uses it.
-LINEAR_OPS_WITHOUT_SHAP_RULE = ("Split", "SplitV")
+_LINEAR_OPS_WITHOUT_SHAP_RULE = ("Split", "SplitV")
 
 #: One-input element-wise nonlinearities that shap has no rule for; shap's rescale rule for such
 #: ops ((f(x) - f(r)) / (x - r), as for ``Relu`` or ``Sigmoid``) is exact for them too. ``Relu6``
 #: is Keras 3's ``hard_sigmoid`` (the LSTM/GRU option ``recurrent_activation="hard_sigmoid"``)
 #: and ``relu6``; ``LeakyRelu`` is ``keras.layers.LeakyReLU``.
-ELEMENTWISE_OPS_WITHOUT_SHAP_RULE = ("Relu6", "LeakyRelu")
+_ELEMENTWISE_OPS_WITHOUT_SHAP_RULE = ("Relu6", "LeakyRelu")
 
 #: Ops that shap has a rule for that does not fit them, with the reason (named in refusals).
 #: shap treats ``Max`` as element-wise, but it is a reduction (``GlobalMaxPooling1D``,
@@ -42,18 +36,8 @@ OPS_WITH_UNFIT_SHAP_RULE = {
 _SHAP_PREREGISTERED_OPS = ("TensorListReserve",)
 
 
-def shap_state_snapshot() -> dict:
-    """Record the global state that ``shap.DeepExplainer`` changes (see the module docstring).
-
-    (shap reads, but does not change, ``tensorflow.python.eager.backprop.record_gradient``; the
-    ``_IsBackpropagatable`` check it would also patch no longer exists in current TensorFlow.)
-
-    Returns
-    -------
-    dict
-        Copies of the op recorder, the gradient registry and shap's rule table, for
-        :func:`restore_shap_state`.
-    """
+def snapshot() -> dict:
+    """Copies of the op recorder, the gradient registry and shap's rule table."""
     return {
         "record_gradient": internals.record_gradient(),
         "gradient_registry": {
@@ -63,63 +47,25 @@ def shap_state_snapshot() -> dict:
     }
 
 
-def restore_shap_state(snapshot: dict) -> None:
-    """Put back the state recorded by :func:`shap_state_snapshot`.
-
-    Parameters
-    ----------
-    snapshot : dict
-        The value returned by :func:`shap_state_snapshot`.
-    """
-    internals.set_record_gradient(snapshot["record_gradient"])
+def restore(saved: dict) -> None:
+    """Put back the state recorded by :func:`snapshot`."""
+    internals.set_record_gradient(saved["record_gradient"])
 
     registry = internals.gradient_registry()
     for op in list(registry):
         added_by_shap = op.startswith("shap_") or op in _SHAP_PREREGISTERED_OPS
-        if op not in snapshot["gradient_registry"] and added_by_shap:
+        if op not in saved["gradient_registry"] and added_by_shap:
             del registry[op]
-    for op, entry in snapshot["gradient_registry"].items():
+    for op, entry in saved["gradient_registry"].items():
         registry[op] = dict(entry)
 
     rules = internals.shap_rules()
     rules.clear()
-    rules.update(snapshot["op_handlers"])
+    rules.update(saved["op_handlers"])
 
 
-@contextlib.contextmanager
-def preserved_shap_state() -> Iterator[dict]:
-    """Context manager: whatever happens inside, TensorFlow and shap are restored afterwards.
-
-    Use it around any direct ``shap.DeepExplainer`` call, in particular one that fails::
-
-        with preserved_shap_state():
-            shap.DeepExplainer(model, background).shap_values(X)   # raises on an LSTM
-
-    Without it, a failed call leaves TensorFlow's gradient recording patched, and a later
-    ``model.fit`` or ``shap.GradientExplainer`` in the same process fails with
-    ``LookupError: gradient registry has no entry for: shap_...``.
-
-    Yields
-    ------
-    dict
-        The snapshot taken on entry.
-    """
-    snapshot = shap_state_snapshot()
-    try:
-        yield snapshot
-    finally:
-        restore_shap_state(snapshot)
-
-
-def tensorflow_gradients_are_patched() -> bool:
-    """Tell whether shap has left TensorFlow's gradient machinery patched.
-
-    Returns
-    -------
-    bool
-        True if ``execute.record_gradient`` is not TensorFlow's own function, or the gradient
-        registry still holds entries that shap added or swapped.
-    """
+def is_patched() -> bool:
+    """True if the op recorder is not TensorFlow's, or the registry holds shap's entries."""
     if internals.record_gradient() is not internals.original_record_gradient():
         return True
     shap_gradient = internals.shap_gradient_function()
@@ -131,36 +77,8 @@ def tensorflow_gradients_are_patched() -> bool:
     return False
 
 
-def repair_tensorflow() -> list[str]:
-    """Put TensorFlow back after a failed ``shap.DeepExplainer`` call, with no snapshot needed.
-
-    The one call to make when your own ``shap.DeepExplainer(model, ...).shap_values(...)`` failed
-    (e.g. with ``no entry for: shap_TensorListStack``) and the session is now broken: a later
-    ``model.fit`` fails with ``LookupError: gradient registry has no entry for: shap_DivNoNan``
-    and ``shap.GradientExplainer`` with ``shap_StridedSlice``. It works also when the failed
-    call happened before the helpers were imported, because it needs no earlier snapshot:
-
-    - sets ``tensorflow.python.eager.execute.record_gradient`` back to TensorFlow's own function;
-    - removes the ``shap_<op>`` entries (and shap's placeholder ``TensorListReserve`` entry)
-      from TensorFlow's gradient registry;
-    - gives every op whose gradient function shap swapped out (normally restored by shap even on
-      failure) its original back.
-
-    shap's own rule table is left alone: DeepExplainer does not change it. A model whose
-    ``fit`` already failed while TensorFlow was patched must be compiled again
-    (``model.compile(...)``) before it can be fitted; a fresh model trains right away.
-
-    Returns
-    -------
-    list of str
-        What was repaired (empty if nothing was patched).
-
-    Examples
-    --------
-    >>> from helpers import explain
-    >>> explain.repair_tensorflow()   # after a failed DeepExplainer call
-    []
-    """
+def repair() -> list[str]:
+    """Put TensorFlow's op recorder and gradient registry back; what was repaired."""
     repaired = []
     if internals.record_gradient() is not internals.original_record_gradient():
         internals.set_record_gradient(internals.original_record_gradient())
@@ -186,7 +104,7 @@ def repair_tensorflow() -> list[str]:
 
 def require_healthy_tensorflow() -> None:
     """Refuse to work while an earlier, failed DeepExplainer call left TensorFlow patched."""
-    if tensorflow_gradients_are_patched():
+    if is_patched():
         raise RuntimeError(
             "TensorFlow's gradient recording is still patched by an earlier, failed "
             "shap.DeepExplainer call in this process. Call helpers.explain.repair_tensorflow() "
@@ -201,18 +119,18 @@ def linear_op_rules() -> Iterator[None]:
     shap's ``passthrough`` rule for the linear ``Split``/``SplitV`` (and ``AddV2``, which older
     shap releases lack): for a linear op, DeepLIFT's multiplier equals the ordinary gradient,
     which is exactly what ``passthrough`` uses. shap's rescale rule for the element-wise
-    nonlinearities of :data:`ELEMENTWISE_OPS_WITHOUT_SHAP_RULE`. The ops of
+    nonlinearities of :data:`_ELEMENTWISE_OPS_WITHOUT_SHAP_RULE`. The ops of
     :data:`OPS_WITH_UNFIT_SHAP_RULE` lose their rule, so that they are reported instead of
     failing inside shap. shap's rule table is put back as it was on leaving, also on failure.
     """
     rules = internals.shap_rules()
     saved = dict(rules)
     try:
-        for op_type in (*LINEAR_OPS_WITHOUT_SHAP_RULE, "AddV2"):
+        for op_type in (*_LINEAR_OPS_WITHOUT_SHAP_RULE, "AddV2"):
             rules.setdefault(op_type, internals.passthrough_rule())
-        for op_type in LINEAR_OPS_WITHOUT_SHAP_RULE:
+        for op_type in _LINEAR_OPS_WITHOUT_SHAP_RULE:
             rules[op_type] = internals.passthrough_rule()
-        for op_type in ELEMENTWISE_OPS_WITHOUT_SHAP_RULE:
+        for op_type in _ELEMENTWISE_OPS_WITHOUT_SHAP_RULE:
             rules.setdefault(op_type, internals.elementwise_rule())
         for op_type in OPS_WITH_UNFIT_SHAP_RULE:
             rules.pop(op_type, None)
