@@ -11,6 +11,7 @@ import keras
 import numpy as np
 import shap
 import tensorflow as tf
+from numpy.typing import ArrayLike
 
 from helpers._kit import files
 from helpers._kit.files import helpers_code_digest
@@ -19,7 +20,9 @@ from helpers._kit.files import helpers_code_digest
 DAMAGED_ENTRY_ERRORS = (BadZipFile, EOFError, OSError, ValueError, KeyError)
 
 
-def entry_key(route_name: str, model: keras.Model, X, background, options: dict) -> str:
+def entry_key(
+    route_name: str, model: keras.Model, X: ArrayLike, background: ArrayLike, options: dict
+) -> str:
     """Hash of everything the result depends on.
 
     The model (architecture and weights), the windows, the background, the route and its
