@@ -24,6 +24,7 @@ explanations have the same shape.
 from __future__ import annotations
 
 import contextlib
+import json
 import warnings
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
@@ -31,12 +32,12 @@ from pathlib import Path
 import keras
 import numpy as np
 import shap
+import tensorflow as tf
 from numpy.typing import ArrayLike
 
 from helpers import config, training
+from helpers._kit import cache, files
 from helpers._kit import engine as _engine
-from helpers._kit import files
-from helpers._kit.engine import cache as _cache
 from helpers._kit.engine import checks as _checks
 from helpers._kit.engine import graph as _graph
 from helpers._kit.engine import internals
@@ -533,17 +534,31 @@ def cached(
     shap.Explanation
         As ``route`` returns it, with ``max_additivity_error``.
     """
-    key = _cache.entry_key(route.__name__, model, X, background, options)
+    model_id = [model.to_json(), *model.get_weights()]  # architecture and weights
+    versions = [shap.__version__, tf.__version__, keras.__version__, np.__version__]
+    key = cache.key(route.__name__, *model_id, np.asarray(X, np.float32),
+                    np.asarray(background, np.float32), json.dumps(options, sort_keys=True),
+                    versions)  # and the helpers' own code
     path = Path(cache_dir) / f"{route.__name__}-{key}.npz"
     if path.exists() and not refresh:
         try:
-            return _cache.read_entry(path)
-        except _cache.DAMAGED_ENTRY_ERRORS as error:
+            saved = cache.load(path)
+            explanation = shap.Explanation(
+                values=saved["values"], base_values=saved["base_values"], data=saved["data"],
+                feature_names=json.loads(str(saved["feature_names"])),
+            )
+            explanation.max_additivity_error = float(saved["max_additivity_error"])
+            return explanation
+        except cache.UNREADABLE as error:
             warnings.warn(
                 f"the cached explanation {files.shown(path)} is damaged ({type(error).__name__}: "
                 f"{error}), probably by a run cut short: computing it again",
                 stacklevel=2,
             )
     explanation = route(model, X, background, **options)
-    _cache.write_entry(path, explanation)  # written whole or not at all
+    cache.save(path, {  # written whole or not at all
+        "values": explanation.values, "base_values": explanation.base_values,
+        "data": explanation.data, "feature_names": json.dumps(explanation.feature_names),
+        "max_additivity_error": explanation.max_additivity_error,
+    })
     return explanation

@@ -596,14 +596,14 @@ def test_permutation_importance_finds_the_variable_the_model_uses():
 
 
 def test_cache_key_changes_with_the_helpers_code(tmp_path, monkeypatch):
-    from helpers._kit.engine import cache
+    from helpers._kit import cache
 
-    model = keras.Sequential([keras.Input((4, 2)), keras.layers.Dense(1)])
     X = np.zeros((2, 4, 2), np.float32)
-    key = cache.entry_key("deep_shap", model, X, X, {})
-    assert key == cache.entry_key("deep_shap", model, X, X, {})
+    key = cache.key("deep_shap", X, {"a": 1})
+    assert key == cache.key("deep_shap", X, {"a": 1})
+    assert cache.key("deep_shap", X + 1, {"a": 1}) != key  # the inputs count
     monkeypatch.setattr(cache, "helpers_code_digest", lambda: "edited")
-    assert cache.entry_key("deep_shap", model, X, X, {}) != key
+    assert cache.key("deep_shap", X, {"a": 1}) != key  # and the code
 
 
 def test_permutation_importance_takes_a_keras_model_and_a_scaler():

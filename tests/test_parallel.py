@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 
 from helpers import regional, training
-from helpers._kit import parallel
+from helpers._kit import cache, parallel
 
 # the workers cannot import this test module: its task functions travel by value
 cloudpickle.register_pickle_by_value(sys.modules[__name__])
@@ -121,9 +121,9 @@ def test_an_unreachable_scheduler_fails_fast_naming_its_address(how, monkeypatch
 
 def test_results_are_written_atomically(tmp_path):
     path = parallel.result_path(tmp_path, "x")
-    parallel.save_result(path, {"values": np.arange(3)})
+    cache.save(path, {"values": np.arange(3)})
     assert [p.name for p in tmp_path.iterdir()] == ["x.npz"]  # no temporary file left
-    np.testing.assert_array_equal(parallel.load_result(path)["values"], np.arange(3))
+    np.testing.assert_array_equal(cache.load(path)["values"], np.arange(3))
 
 
 def test_a_damaged_result_is_computed_again(tmp_path):

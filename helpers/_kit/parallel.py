@@ -5,12 +5,11 @@ written to its own ``.npz`` file as soon as it is done, and a later run reuses t
 finds, so a run that is interrupted — a worker killed, the kernel restarted — loses only the
 catchments in flight.
 
-The saved results are a cache kept the same way as the course's SHAP cache
-(``helpers.explain.cached``): the folder is named by a hash of everything the results depend
-on (:func:`digest`: the jobs' arguments and the helpers' source code,
-:func:`helpers._kit.files.helpers_code_digest`), each entry is written through
-:func:`helpers._kit.files.replaced_atomically` (a temporary file, flushed to disk, then renamed),
-and an entry that cannot be read (damaged by a run cut short) is computed again.
+The saved results are kept by the course's one result cache (:mod:`helpers._kit.cache`, also
+behind ``helpers.explain.cached``): the folder is named by a hash of everything the results
+depend on (:func:`digest`: the jobs' arguments and the helpers' source code), each entry is
+written whole or not at all, and an entry that cannot be read (damaged by a run cut short) is
+computed again.
 
 Where the tasks run (:func:`connect`):
 
@@ -28,20 +27,17 @@ times, 3 by default).
 
 from __future__ import annotations
 
-import hashlib
+import logging
 import os
-import pickle
 import time
-import zipfile
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import numpy as np
 from tqdm.auto import tqdm
 
-from helpers._kit.files import helpers_code_digest, replaced_atomically
+from helpers._kit import cache
 
 if TYPE_CHECKING:  # imported when used: the module loads without starting Dask
     from distributed import Client
@@ -81,8 +77,7 @@ def digest(jobs: Mapping) -> str:
     """A short hash of the jobs' arguments and of the helpers' code: name a results folder with
     it, so that saved results are reused only for the same inputs computed by the same code
     (NumPy arrays hash by their bytes; an updated engine computes afresh)."""
-    content = pickle.dumps(jobs, protocol=5) + helpers_code_digest().encode()
-    return hashlib.sha256(content).hexdigest()[:12]
+    return cache.key(jobs, length=12)  # the one result cache's key
 
 
 def result_path(results_dir: Path | str, name: str) -> Path:
@@ -90,21 +85,12 @@ def result_path(results_dir: Path | str, name: str) -> Path:
     return Path(results_dir) / f"{name}.npz"
 
 
-def save_result(path: Path | str, result: Mapping[str, np.ndarray]) -> None:
-    """Write ``result`` whole or not at all (:func:`helpers._kit.files.replaced_atomically`)."""
-    with replaced_atomically(path) as temporary:
-        np.savez(temporary, **{k: np.asarray(v) for k, v in result.items()})
-
-
-def load_result(path: Path | str) -> dict[str, np.ndarray]:
-    """Read a result written by :func:`save_result`."""
-    with np.load(path) as stored:
-        return {k: stored[k] for k in stored.files}
-
-
 def _run_and_save(task: Callable[..., dict], arguments: Mapping, path: str) -> str:
     """Run ``task(**arguments)``, save its result to ``path``, return ``path`` (runs anywhere)."""
-    save_result(path, task(**arguments))
+    # TensorFlow's notices (a re-traced function: each catchment has its own number of
+    # windows) would print from a worker into the notebook's output
+    logging.getLogger("tensorflow").setLevel(logging.ERROR)
+    cache.save(path, task(**arguments))  # whole or not at all
     return path
 
 
@@ -160,9 +146,9 @@ def _pending(jobs: Mapping[str, Mapping], results_dir: Path, outcome: Outcome) -
     for name, arguments in jobs.items():
         path = result_path(results_dir, name)
         try:
-            outcome.results[name] = load_result(path)
+            outcome.results[name] = cache.load(path)
             outcome.reused.append(name)
-        except (FileNotFoundError, zipfile.BadZipFile, EOFError, OSError, ValueError, KeyError):
+        except cache.UNREADABLE:
             pending[name] = arguments  # not computed yet, or damaged: computed (again)
     return pending
 
@@ -170,7 +156,7 @@ def _pending(jobs: Mapping[str, Mapping], results_dir: Path, outcome: Outcome) -
 def _finish(outcome: Outcome, name: str, path: str | None, error: BaseException | None) -> None:
     """Record one finished task in ``outcome``."""
     if error is None:
-        outcome.results[name] = load_result(path)
+        outcome.results[name] = cache.load(path)
         outcome.computed.append(name)
     else:
         outcome.failures[name] = f"catchment {name!r}: {type(error).__name__}: {error}"
