@@ -2,7 +2,7 @@
 
 Writes a generated daily record of 30 years (1991-2020, 10 958 days, a date column and six
 variables, one decimal) to a temporary folder in four forms, then times
-``helpers._kit.daily.read_daily`` on each — reading, decoding (with encoding detection),
+``helpers.data.read_daily`` on each — reading, decoding (with encoding detection),
 parsing the dates and every check of the values — and ``helpers.data.load_record`` on the
 shipped monthly record:
 
@@ -28,7 +28,6 @@ import pandas as pd
 from openpyxl import Workbook
 
 from helpers import data
-from helpers._kit import daily
 
 NAMES = {"precip": "降水量(mm)", "tmean": "平均气温(℃)", "tmax": "最高气温(℃)",
          "tmin": "最低气温(℃)", "rel_humidity": "相对湿度(%)", "runoff": "径流深(mm)"}
@@ -92,10 +91,10 @@ def main() -> None:
           f"{record.shape[1]} variables); best of {args.repeat} runs")
     with tempfile.TemporaryDirectory() as folder:
         for label, (path, kwargs) in write_files(Path(folder), record).items():
-            frame = daily.read_daily(path, **kwargs)
+            frame = data.read_daily(path, **kwargs)
             assert frame.shape == record.shape, (label, frame.shape)
             np.testing.assert_array_equal(frame.to_numpy(), record.to_numpy())
-            seconds = best_time(lambda p=path, k=kwargs: daily.read_daily(p, **k), args.repeat)
+            seconds = best_time(lambda p=path, k=kwargs: data.read_daily(p, **k), args.repeat)
             size = path.stat().st_size / 1e6
             print(f"  {label:<42} {size:5.2f} MB  {seconds:6.3f} s")
     seconds = best_time(data.load_catchment, args.repeat)
