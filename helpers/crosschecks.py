@@ -36,10 +36,10 @@ from helpers._kit.errors import whole_number
 from helpers.explain import additivity_error, window_explanation
 
 #: Seconds between progress-bar updates: a notebook keeps every update in its saved output.
-PROGRESS_INTERVAL = 10
+_PROGRESS_INTERVAL = 10
 
 #: Windows per call of the traced model in the routes that call it thousands of times.
-TRACED_BATCH_SIZE = 16384
+_TRACED_BATCH_SIZE = 16384
 
 
 def gradient_shap(
@@ -115,14 +115,14 @@ def permutation_shap(
         raise ValueError(
             f"max_evals must be at least {2 * window * n_features + 1}; got {max_evals}."
         )
-    forward = traced_forward(model, X.shape[1:], TRACED_BATCH_SIZE)
+    forward = traced_forward(model, X.shape[1:], _TRACED_BATCH_SIZE)
     flat_background = background.reshape(len(background), -1)
     masker = shap.maskers.Independent(flat_background, max_samples=len(background))
 
     values, base_values = np.zeros((n, window * n_features)), np.zeros(n)
     with preserved_numpy_random_state():
         explainer = shap.PermutationExplainer(forward, masker, seed=seed)
-        bar = {"unit": "window", "disable": not progress, "mininterval": PROGRESS_INTERVAL}
+        bar = {"unit": "window", "disable": not progress, "mininterval": _PROGRESS_INTERVAL}
         for i in tqdm(range(n), desc="permutation SHAP", **bar):
             result = explainer(X[i : i + 1].reshape(1, -1), max_evals=max_evals, silent=True)
             values[i], base_values[i] = result.values[0], result.base_values[0]
@@ -190,7 +190,7 @@ def variable_shapley(
     background: ArrayLike,
     feature_names: Sequence[str] | None = None,
     groups: dict | None = None,
-    batch_size: int = TRACED_BATCH_SIZE,
+    batch_size: int = _TRACED_BATCH_SIZE,
     progress: bool = True,
     allow_overlap: bool = False,
 ) -> shap.Explanation:
@@ -238,7 +238,7 @@ def variable_shapley(
     forward = traced_forward(model, X.shape[1:], batch_size)
 
     values = np.zeros((len(X), len(players)))
-    bar = {"unit": "window", "disable": not progress, "mininterval": PROGRESS_INTERVAL}
+    bar = {"unit": "window", "disable": not progress, "mininterval": _PROGRESS_INTERVAL}
     for i in tqdm(range(len(X)), desc="variable Shapley", **bar):
         # (coalitions, background, window, n_features): x's values where kept, else background
         masked = np.where(variables_kept[:, None, None, :], X[i], background[None])
