@@ -144,3 +144,13 @@ def test_the_regional_hand_offs_run_here_or_on_dask(client, jobs, tmp_path):
     np.testing.assert_allclose(here.results[name]["values"], there.results[name]["values"],
                                rtol=0, atol=1e-6)
     assert regional.digest(one) == regional.digest(one) != regional.digest({})
+
+
+def test_the_dashboard_listens_on_this_machine_only(client):
+    """On all interfaces, Windows' firewall would ask for an exception when notebook 06 runs."""
+    import psutil
+
+    port = client.scheduler_info()["services"]["dashboard"]
+    listening = {c.laddr.ip for c in psutil.Process().net_connections(kind="tcp")
+                 if c.status == psutil.CONN_LISTEN and c.laddr.port == port}
+    assert listening == {"127.0.0.1"}
