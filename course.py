@@ -290,7 +290,7 @@ def pip(python: Path, *args: str, quiet: bool = True) -> list:
 
 #: A download at least this large gets its own progress line (TensorFlow's wheel: 274 MB).
 BIG_DOWNLOAD = 10_000_000
-#: One line per this many packages gathered (about 180 in the pinned set).
+#: One line per this many packages gathered (177 in the pinned set on Linux).
 GATHERED_EVERY = 25
 
 
