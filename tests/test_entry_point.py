@@ -83,6 +83,22 @@ def test_check_sees_a_ready_environment_and_a_stale_one(copy, tmp_path):
     assert code == 1 and "is out of date" in out, out
 
 
+def test_check_takes_an_environment_with_the_tools_as_ready_for_learners(copy, tmp_path):
+    course = load_course(copy)
+    version = course.RUNNING if course.RUNNING in course.SUPPORTED else course.DEFAULT_VERSION
+    venv = course.venv_dir(version)
+    course.venv_python(venv).parent.mkdir(parents=True)
+    course.venv_python(venv).touch()
+    check = [str(copy / "course.py"), "env", "--check", "--python", version]
+    (venv / course.STAMP).write_text(course.fingerprint("dev", version), encoding="utf-8")
+    for extra in ([], ["--dev"]):
+        code, out = run(check + extra, tmp_path)
+        assert code == 0 and "is ready" in out, (extra, out)
+    (venv / course.STAMP).write_text(course.fingerprint("pinned", version), encoding="utf-8")
+    code, out = run(check + ["--dev"], tmp_path)
+    assert code == 1 and "is out of date" in out and out.rstrip().endswith("--dev"), out
+
+
 def test_an_incomplete_copy_is_named(copy, tmp_path):
     (copy / "constraints.txt").unlink()
     code, out = run([str(copy / "course.py"), "env", "--check"], cwd=tmp_path)
