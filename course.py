@@ -215,7 +215,9 @@ def accepted(stack: str, version: str) -> set[str]:
     """The stamps that make an environment ready for ``stack``: an environment with the
     maintainers' tools serves the learners' commands too (it holds the same pins and more)."""
     wanted = {fingerprint(stack, version)}
-    return wanted | {fingerprint("dev", version)} if stack == "pinned" else wanted
+    if stack == "pinned":
+        wanted.add(fingerprint("dev", version))
+    return wanted
 
 
 def fingerprint(stack: str, version: str) -> str:
