@@ -296,6 +296,11 @@ BIG_DOWNLOAD = 10_000_000
 GATHERED_EVERY = 25
 
 
+def packages(count: int) -> str:
+    """``"1 package"``, ``"3 packages"``."""
+    return f"{count} package{'' if count == 1 else 's'}"
+
+
 def pip_progress(lines, recent: list[str] | None = None):
     """The text to show of a ``pip install --progress-bar raw``'s output, as it comes.
 
@@ -315,7 +320,7 @@ def pip_progress(lines, recent: list[str] | None = None):
             if gathered % GATHERED_EVERY == 0:
                 yield f"    {gathered} packages gathered\n"
         elif text.startswith("Downloading "):
-            name, tenths = text.removeprefix("Downloading "), -1
+            name, tenths = text[len("Downloading "):], -1
         elif size and int(size[2]) >= BIG_DOWNLOAD:
             reached = int(size[1]) * 10 // int(size[2])
             if tenths < 0:
@@ -325,9 +330,9 @@ def pip_progress(lines, recent: list[str] | None = None):
             tenths = max(tenths, reached)
         elif text.startswith("Installing collected packages: "):
             count = len(text.split(": ", 1)[1].split(", "))
-            yield f"    {gathered} packages gathered; installing {count} of them\n"
+            yield f"    {packages(gathered)} gathered; installing {count} of them\n"
         elif text.startswith("Successfully installed "):
-            yield f"    installed {len(text.split()) - 2} packages\n"
+            yield f"    installed {packages(len(text.split()) - 2)}\n"
 
 
 def remove(venv: Path) -> None:
