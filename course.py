@@ -8,9 +8,12 @@ Only Python 3.12 or 3.13 is needed: no make, no bash. The script itself runs on 
 ``py`` launcher, ``python3.12``/``python3.13`` on the PATH, pyenv's versions). It creates a
 virtual environment beside itself with the pinned packages (``requirements.txt``,
 ``constraints.txt``), installs the course's ``helpers`` into it, and runs every command with that
-environment's Python and TensorFlow's quiet settings. ``python course.py --help`` lists the
-commands; the Makefile's targets are shortcuts for them. The test suite itself is defined in
-pyproject.toml (pytest's options), not here: the test commands only prepare its environment.
+environment's Python and TensorFlow's quiet settings. The maintainers' tools
+(``requirements-dev.txt``: ruff, uv, playwright) are added only by the commands that use them
+(``lint``, ``platforms``, ``check-site``, ``lock``) or by ``env --dev``. ``python course.py --help``
+lists the commands; the Makefile's targets are shortcuts for them. The test suite itself is
+defined in pyproject.toml (pytest's options), not here: the test commands only prepare its
+environment.
 
 The set-up is idempotent: a stamp in the environment records the hash of the pin files and the
 Python version, and is written only after every install step succeeded. A missing or different
@@ -47,10 +50,15 @@ DEFAULT_VERSION = "3.12"
 COLAB_VERSION = "3.13"
 STAMP = ".course-env-stamp"
 OWN_PACKAGE = "lstm-shap-course-helpers"
+#: The commands that need the maintainers' tools of requirements-dev.txt (the "dev" stack: the
+#: pinned set plus those tools, in the same environment).
+DEV_COMMANDS = ("lint", "platforms", "check-site", "lock")
 
 #: Set for every command, as the Makefile exported them: quieter TensorFlow start-up, and plain
-#: kernels instead of oneDNN ones (fewer CPU-dependent round-off differences between machines).
-CHILD_ENV = {"TF_CPP_MIN_LOG_LEVEL": "3", "TF_ENABLE_ONEDNN_OPTS": "0"}
+#: kernels instead of oneDNN ones (fewer CPU-dependent round-off differences between machines);
+#: and UTF-8 for every child's files and pipes (Python's UTF-8 mode), since this script and the
+#: builder read their output as UTF-8 while a Chinese Windows would write cp936.
+CHILD_ENV = {"TF_CPP_MIN_LOG_LEVEL": "3", "TF_ENABLE_ONEDNN_OPTS": "0", "PYTHONUTF8": "1"}
 #: Set for the test commands: every open() without an encoding warns, and pyproject.toml's
 #: pytest settings turn the warning into an error (Windows' default encoding is the locale's,
 #: cp936 on a Chinese system, not UTF-8).
@@ -168,7 +176,7 @@ def choose_python(requested: str | None) -> tuple[str, str | None]:
     if RUNNING in SUPPORTED:
         return RUNNING, sys.executable
     for version in SUPPORTED:  # a ready environment first, then an interpreter to build one
-        if is_ready(venv_dir(version), fingerprint("pinned", version)):
+        if is_ready(venv_dir(version), accepted("pinned", version)):
             return version, None
     for version in SUPPORTED:
         python = find_python(version)
@@ -181,7 +189,10 @@ def choose_python(requested: str | None) -> tuple[str, str | None]:
 
 
 def venv_dir(version: str, stack: str = "pinned") -> Path:
-    """``.venv`` for the pinned set on Python 3.12, ``.venv-py313`` on 3.13, ``.venv-colab``."""
+    """``.venv`` for the pinned set on Python 3.12, ``.venv-py313`` on 3.13, ``.venv-colab``.
+
+    The "dev" stack (the pinned set and the maintainers' tools) lives in the same folder.
+    """
     if stack == "colab":
         return REPO / ".venv-colab"
     return REPO / (".venv" if version == DEFAULT_VERSION else f".venv-py{version.replace('.', '')}")
@@ -195,7 +206,18 @@ def venv_python(venv: Path) -> Path:
 def pin_files(stack: str) -> list[str]:
     """The files that define an environment: a change to any of them makes it stale."""
     common = ["requirements.txt", "requirements-data.txt", "pyproject.toml"]
-    return common + (["requirements-colab.txt"] if stack == "colab" else ["constraints.txt"])
+    if stack == "colab":
+        return common + ["requirements-colab.txt"]
+    return common + ["constraints.txt"] + (["requirements-dev.txt"] if stack == "dev" else [])
+
+
+def accepted(stack: str, version: str) -> set[str]:
+    """The stamps that make an environment ready for ``stack``: an environment with the
+    maintainers' tools serves the learners' commands too (it holds the same pins and more)."""
+    wanted = {fingerprint(stack, version)}
+    if stack == "pinned":
+        wanted.add(fingerprint("dev", version))
+    return wanted
 
 
 def fingerprint(stack: str, version: str) -> str:
@@ -206,11 +228,12 @@ def fingerprint(stack: str, version: str) -> str:
     return digest.hexdigest()
 
 
-def is_ready(venv: Path, wanted: str) -> bool:
-    """True when the environment exists and its stamp matches the pins."""
+def is_ready(venv: Path, wanted: str | set[str]) -> bool:
+    """True when the environment exists and its stamp matches the pins (one of ``wanted``)."""
     stamp = venv / STAMP
+    wanted = {wanted} if isinstance(wanted, str) else wanted
     return (venv_python(venv).exists() and stamp.is_file()
-            and stamp.read_text(encoding="utf-8").strip() == wanted)
+            and stamp.read_text(encoding="utf-8").strip() in wanted)
 
 
 def read_pins(name: str) -> dict[str, str]:
@@ -234,17 +257,82 @@ def child_env(extra: dict[str, str] | None = None) -> dict[str, str]:
     return env
 
 
-def call(args: list, step: str, extra_env: dict[str, str] | None = None) -> None:
-    """Run one set-up step from the repository folder; a failure raises with the step named."""
+def call(args: list, step: str, extra_env: dict[str, str] | None = None,
+         progress: bool = False) -> None:
+    """Run one set-up step from the repository folder; a failure raises with the step named.
+
+    With ``progress``, the step is a long ``pip install`` (:func:`pip` with ``quiet=False``): its
+    output is shown condensed by :func:`pip_progress`; pip's warnings and errors (its stderr)
+    are shown as they come, and the last lines of its output too if it fails.
+    """
     print(f"  {step}", flush=True)
-    done = subprocess.run([str(a) for a in args], cwd=REPO, env=child_env(extra_env))
-    if done.returncode != 0:
-        raise SetupError(f"set-up step failed ({step}, exit code {done.returncode}); "
+    args, env = [str(a) for a in args], child_env(extra_env)
+    if not progress:
+        returncode = subprocess.run(args, cwd=REPO, env=env).returncode
+    else:
+        recent: list[str] = []
+        with subprocess.Popen(args, cwd=REPO, env=env, stdout=subprocess.PIPE, text=True,
+                              encoding="utf-8", errors="replace") as process:
+            for text in pip_progress(process.stdout, recent):
+                print(text, end="", flush=True)
+        returncode = process.returncode
+        if returncode != 0:  # pip's last words, after a line a download may have left open
+            print("\n" + "".join(recent[-15:]), end="", flush=True)
+    if returncode != 0:
+        raise SetupError(f"set-up step failed ({step}, exit code {returncode}); "
                          "the messages above say why.")
 
 
-def pip(python: Path, *args: str) -> list:
-    return [python, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", *args]
+def pip(python: Path, *args: str, quiet: bool = True) -> list:
+    """``pip install`` with ``args``: quiet, or (a long install) with raw progress lines that
+    :func:`call` condenses."""
+    shown = ["--quiet"] if quiet else ["--progress-bar", "raw"]
+    return [python, "-m", "pip", "install", *shown, "--disable-pip-version-check", *args]
+
+
+#: A download at least this large gets its own progress line (TensorFlow's wheel: 274 MB).
+BIG_DOWNLOAD = 10_000_000
+#: One line per this many packages gathered (177 in the pinned set on Linux).
+GATHERED_EVERY = 25
+
+
+def packages(count: int) -> str:
+    """``"1 package"``, ``"3 packages"``."""
+    return f"{count} package{'' if count == 1 else 's'}"
+
+
+def pip_progress(lines, recent: list[str] | None = None):
+    """The text to show of a ``pip install --progress-bar raw``'s output, as it comes.
+
+    A line per :data:`GATHERED_EVERY` packages gathered (downloaded, taken from pip's cache, or
+    found installed), a line with tenths for each download of at least :data:`BIG_DOWNLOAD`
+    bytes, and the install's start and end with the number of packages. Every line read is
+    also appended to ``recent`` (for the messages of a failed install).
+    """
+    gathered, name, tenths = 0, "", -1
+    for line in lines:
+        if recent is not None:
+            recent.append(line)
+        text = line.strip()
+        size = re.fullmatch(r"Progress (\d+) of (\d+)", text)
+        if text.startswith(("Collecting ", "Processing ", "Requirement already satisfied: ")):
+            gathered += 1
+            if gathered % GATHERED_EVERY == 0:
+                yield f"    {gathered} packages gathered\n"
+        elif text.startswith("Downloading "):
+            name, tenths = text[len("Downloading "):], -1
+        elif size and int(size[2]) >= BIG_DOWNLOAD:
+            reached = int(size[1]) * 10 // int(size[2])
+            if tenths < 0:
+                yield f"    downloading {name}:"
+            for tenth in range(tenths + 1, reached + 1):
+                yield f" {tenth * 10}%" + ("\n" if tenth == 10 else "")
+            tenths = max(tenths, reached)
+        elif text.startswith("Installing collected packages: "):
+            count = len(text.split(": ", 1)[1].split(", "))
+            yield f"    {packages(gathered)} gathered; installing {count} of them\n"
+        elif text.startswith("Successfully installed "):
+            yield f"    installed {packages(len(text.split()) - 2)}\n"
 
 
 def remove(venv: Path) -> None:
@@ -265,29 +353,93 @@ def ensure(version: str, base: str | None = None, stack: str = "pinned") -> Path
     """
     venv, wanted = venv_dir(version, stack), fingerprint(stack, version)
     python = venv_python(venv)
-    if is_ready(venv, wanted):
+    if is_ready(venv, accepted(stack, version)):
         print(f"environment: reusing {venv.name} (Python {version}, pins unchanged)", flush=True)
         return python
     start = time.perf_counter()
+    learners_ready = stack == "dev" and is_ready(venv, fingerprint("pinned", version))
     try:
         if (venv / STAMP).is_file():
             (venv / STAMP).unlink()  # from here on, the environment is not ready
-        if version_of(str(python)) == version:
-            print(f"environment: {venv.name} is out of date (pins changed, or a set-up that did "
-                  "not finish); installing the pins again", flush=True)
+        if learners_ready:
+            print(f"environment: adding the maintainers' tools to {venv.name}", flush=True)
+            install_dev(python)
         else:
-            create(venv, version, base)
-        call(pip(python, "--upgrade", "pip"), "upgrade pip")
-        if stack == "colab":
-            install_colab_stack(python)
-        else:
-            install_pinned(python)
+            install_stack(venv, version, base, stack)
     except SetupError as error:
         raise SetupError(f"{error}\n  {venv.name} is NOT ready (no stamp written); fix the cause "
                          "and rerun the same command: it takes the set-up up again.") from error
     (venv / STAMP).write_text(wanted + "\n", encoding="utf-8")  # last: only a whole install
     print(f"environment: {venv.name} ready in {time.perf_counter() - start:.0f} s", flush=True)
     return python
+
+
+def install_stack(venv: Path, version: str, base: str | None, stack: str) -> None:
+    """Everything ``stack`` holds into ``venv`` (created first unless usable as it is)."""
+    python = venv_python(venv)
+    check_path_length(venv)
+    if version_of(str(python)) == version:
+        print(f"environment: {venv.name} is out of date (pins changed, or a set-up that did "
+              "not finish); installing the pins again", flush=True)
+    else:
+        create(venv, version, base)
+    call(pip(python, "--upgrade", "pip"), "upgrade pip")
+    if stack == "colab":
+        install_colab_stack(python)
+        return
+    install_pinned(python)
+    if stack == "dev":
+        install_dev(python)
+
+
+#: Windows' limit on a path's length (MAX_PATH: 260 with the terminating NUL) unless long paths
+#: are enabled.
+MAX_PATH = 259
+#: The longest path the set-up writes below site-packages: a TensorFlow header, measured in the
+#: pinned set on Python 3.12 (``tensorflow/include/external/envoy_api/.../v3/
+#: client_side_weighted_round_robin.upb_minitable.h``).
+LONGEST_INSTALLED = 163
+#: What the Windows registry says about long paths (HKLM).
+LONG_PATHS_KEY = r"SYSTEM\CurrentControlSet\Control\FileSystem"
+
+
+def long_paths_enabled() -> bool:
+    """True when Windows allows paths longer than 260 characters (LongPathsEnabled = 1)."""
+    try:
+        import winreg
+    except ImportError:  # not Windows
+        return False
+    try:
+        with winreg.OpenKey(winreg.HKEY_LOCAL_MACHINE, LONG_PATHS_KEY) as key:
+            return winreg.QueryValueEx(key, "LongPathsEnabled")[0] == 1
+    except OSError:  # no such value: not enabled
+        return False
+
+
+def check_path_length(venv: Path) -> None:
+    """On Windows without long paths, refuse a folder so deep that the install would fail.
+
+    Raises
+    ------
+    SetupError
+        Naming the folder, its length, the most it may have, and the two fixes.
+    """
+    if os.name != "nt" or long_paths_enabled():
+        return
+    inside = len(f"\\{venv.name}\\Lib\\site-packages\\") + LONGEST_INSTALLED
+    folder = str(venv.parent)
+    if len(folder) + inside <= MAX_PATH:
+        return
+    raise SetupError(
+        f"the course's folder is {len(folder)} characters long ({folder}); with Windows' "
+        f"260-character path limit it may have at most {MAX_PATH - inside}, or TensorFlow's "
+        f"install into {venv.name} fails half-way (its longest file is {LONGEST_INSTALLED} "
+        "characters below Lib\\site-packages). Either:\n"
+        "  move the course to a shorter folder, e.g. C:\\courses\\lstm-shap-course, and run "
+        "the command there; or\n"
+        "  enable long paths once (PowerShell as administrator): New-ItemProperty -Path "
+        f'"HKLM:\\{LONG_PATHS_KEY}" -Name LongPathsEnabled -Value 1 -PropertyType DWORD '
+        "-Force\n  then open a new terminal and rerun (docs/common-errors.md, Installation).")
 
 
 def create(venv: Path, version: str, base: str | None) -> None:
@@ -308,17 +460,31 @@ def create(venv: Path, version: str, base: str | None) -> None:
                          ) from error
 
 
+#: The editable install's build prints setuptools' notice about editable installs as a Python
+#: warning, which pip shows even with --quiet; warnings are off for that step only.
+NO_BUILD_WARNINGS = {"PYTHONWARNINGS": "ignore"}
+
+
 def install_pinned(python: Path) -> None:
     """The pinned set, the data-only packages and the helpers (editable) into ``python``."""
-    call(pip(python, "-r", "requirements.txt", "-c", "constraints.txt"), "install the pins")
+    call(pip(python, "-r", "requirements.txt", "-c", "constraints.txt", quiet=False),
+         "install the pins", progress=True)
     # lumod's records only: its dependencies are not needed (requirements-data.txt)
     call(pip(python, "--no-deps", "-r", "requirements-data.txt"), "install the data packages")
-    call(pip(python, "--no-deps", "-e", "."), "install the course's helpers (editable)")
+    call(pip(python, "--no-deps", "-e", "."), "install the course's helpers (editable)",
+         NO_BUILD_WARNINGS)
+
+
+def install_dev(python: Path) -> None:
+    """The maintainers' tools (requirements-dev.txt) on top of the pinned set."""
+    call(pip(python, "-r", "requirements-dev.txt", "-c", "constraints.txt", quiet=False),
+         "install the maintainers' tools (requirements-dev.txt)", progress=True)
 
 
 def install_colab_stack(python: Path) -> None:
     """The hosted runtime's pins, then the tools that run notebooks as tests, changing none."""
-    call(pip(python, "-r", "requirements-colab.txt"), "install the hosted runtime's pins")
+    call(pip(python, "-r", "requirements-colab.txt", quiet=False),
+         "install the hosted runtime's pins", progress=True)
     pins = read_pins("requirements.txt")
     tools = [f"{name}=={pins[name]}" for name in TEST_TOOLS]
     with frozen_constraints(python) as constraints:
@@ -406,7 +572,11 @@ PLATFORMS = [("x86_64-pc-windows-msvc", "Windows x86-64"),
 
 
 def check_platforms(python: Path) -> int:
-    """Resolve the pinned set, binary wheels only, for every platform and supported Python."""
+    """Resolve the pinned set, binary wheels only, for every platform and supported Python.
+
+    The learners' pins and the maintainers' tools are resolved together, as the dev environment
+    holds them: the learners' set is part of it, at the versions constraints.txt fixes.
+    """
     failed = 0
     for version in SUPPORTED:
         for platform, label in PLATFORMS:
@@ -415,7 +585,8 @@ def check_platforms(python: Path) -> int:
                     [str(python), "-m", "uv", "pip", "compile", "--quiet", "--no-header",
                      "--python-version", version, "--python-platform", platform,
                      "--only-binary", ":all:", "requirements.txt", "requirements-data.txt",
-                     "-c", "constraints.txt", "-o", str(Path(folder, "resolved.txt"))],
+                     "requirements-dev.txt", "-c", "constraints.txt",
+                     "-o", str(Path(folder, "resolved.txt"))],
                     cwd=REPO, capture_output=True, text=True, encoding="utf-8")
             print(f"{label}, Python {version}: {'resolves' if done.returncode == 0 else 'FAILS'}")
             if done.returncode != 0:
@@ -442,7 +613,8 @@ COMMANDS = {
     "data": ("set up, regenerate data/teaching_catchment.csv", ["-m", "helpers._kit.catchment"]),
     "compat": ("set up, check the recipe on other TensorFlow/Keras/shap stacks",
                ["scripts/compat/compat.py"]),
-    "env": ("set up the environment only (--check: only say whether it is ready)", []),
+    "env": ("set up the environment only (--check: only say whether it is ready; --dev: "
+            "with the maintainers' tools)", []),
     "lock": ("set up, rewrite constraints.txt from the environment", []),
     "platforms": ("set up, check that the pins resolve on Windows, macOS and Linux", []),
     "colab-test": ("set up .venv-colab (the hosted runtime's pins, Python 3.13), run every "
@@ -468,19 +640,24 @@ def parse(argv: list[str]) -> tuple[argparse.Namespace, list[str]]:
                              "this script if it is 3.12 or 3.13, else the first of them found")
     parser.add_argument("--check", action="store_true",
                         help="with env: install nothing, exit 1 unless the environment is ready")
+    parser.add_argument("--dev", action="store_true",
+                        help="add the maintainers' tools (requirements-dev.txt: ruff, uv, "
+                             "playwright); lint, platforms, check-site and lock always do")
     return parser.parse_known_args(argv)
 
 
-def check_only(requested: str | None) -> int:
-    """``env --check``: say whether the environment is ready, install nothing."""
+def check_only(requested: str | None, dev: bool = False) -> int:
+    """``env --check``: say whether the environment is ready, install nothing (``--dev``: with
+    the maintainers' tools)."""
     version = next(v for v in (requested, RUNNING, DEFAULT_VERSION) if v in SUPPORTED)
     venv = venv_dir(version)
-    if is_ready(venv, fingerprint("pinned", version)):
+    if is_ready(venv, accepted("dev" if dev else "pinned", version)):
         print(f"environment: {venv.name} is ready (Python {version}, pins unchanged)")
         return 0
     state = "out of date" if venv.exists() else "not set up yet"
     print(f"environment: {venv.name} is {state}; run: python course.py env"
-          + (f" --python {version}" if version != DEFAULT_VERSION else ""))
+          + (f" --python {version}" if version != DEFAULT_VERSION else "")
+          + (" --dev" if dev else ""))
     return 1
 
 
@@ -498,7 +675,7 @@ def main(argv: list[str] | None = None) -> int:
     """Run one command; return its exit code."""
     options, extra = parse(sys.argv[1:] if argv is None else argv)
     command, extra = options.command, caller_paths(extra)
-    missing = [name for name in pin_files("pinned") + ["requirements-colab.txt"]
+    missing = [name for name in pin_files("dev") + ["requirements-colab.txt"]
                if not (REPO / name).is_file()]
     if missing:
         raise SetupError(f"{REPO} is not a complete copy of the course (missing: "
@@ -507,14 +684,15 @@ def main(argv: list[str] | None = None) -> int:
         install_here(sys.executable)
         return 0
     if command == "env" and options.check:
-        return check_only(options.python)
+        return check_only(options.python, options.dev)
     if command == "colab-test":
         python = ensure(COLAB_VERSION, stack="colab")
         colab_session(python)
         models = {"COURSE_MODELS_DIR": str(venv_dir(COLAB_VERSION, "colab") / "models")}
         return run_in(python, COMMANDS[command][1] + extra, dict(TEST_ENV, **models))
     version, base = choose_python(options.python)
-    python = ensure(version, base)
+    dev = options.dev or command in DEV_COMMANDS
+    python = ensure(version, base, "dev" if dev else "pinned")
     if command == "lock":
         lock(python)
         return 0

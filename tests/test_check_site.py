@@ -1,7 +1,8 @@
 """scripts/site/check_site.py, the site's check in a real browser: it finds what it says it finds.
 
-The browser test needs Debian's chromium (`apt-get install -y chromium`; CI installs it) and is
-skipped without it; the link and anchor checks run everywhere.
+The browser test needs Debian's chromium (`apt-get install -y chromium`; CI installs it) and
+Playwright (requirements-dev.txt) and is skipped without them; the link and anchor checks run
+everywhere, a learners' environment included.
 """
 
 import importlib.util
@@ -44,6 +45,8 @@ def test_links_to_missing_pages_and_anchors_are_found(site):
 
 
 @pytest.mark.skipif(shutil.which("chromium") is None, reason="needs Debian's chromium")
+@pytest.mark.skipif(importlib.util.find_spec("playwright") is None,
+                    reason="needs Playwright, a maintainers' tool (requirements-dev.txt)")
 def test_the_browser_check_reports_each_fault_and_passes_a_good_page(site, tmp_path_factory):
     shots = tmp_path_factory.mktemp("screenshots")
     failures, _ = check_site_script().check_site(site, ["good.html", "bad.html"], shots)

@@ -21,7 +21,7 @@ from packaging.requirements import Requirement
 ROOT = Path(__file__).resolve().parents[1]
 #: What a copy of the course needs for course.py's set-up check and help.
 COPIED = ["course.py", "requirements.txt", "requirements-data.txt", "requirements-colab.txt",
-          "constraints.txt", "pyproject.toml"]
+          "requirements-dev.txt", "constraints.txt", "pyproject.toml"]
 
 
 def load_course(root=ROOT):
@@ -81,6 +81,22 @@ def test_check_sees_a_ready_environment_and_a_stale_one(copy, tmp_path):
         pins.write("# a changed pin file\n")
     code, out = run([str(copy / "course.py"), "env", "--check", "--python", version], tmp_path)
     assert code == 1 and "is out of date" in out, out
+
+
+def test_check_takes_an_environment_with_the_tools_as_ready_for_learners(copy, tmp_path):
+    course = load_course(copy)
+    version = course.RUNNING if course.RUNNING in course.SUPPORTED else course.DEFAULT_VERSION
+    venv = course.venv_dir(version)
+    course.venv_python(venv).parent.mkdir(parents=True)
+    course.venv_python(venv).touch()
+    check = [str(copy / "course.py"), "env", "--check", "--python", version]
+    (venv / course.STAMP).write_text(course.fingerprint("dev", version), encoding="utf-8")
+    for extra in ([], ["--dev"]):
+        code, out = run(check + extra, tmp_path)
+        assert code == 0 and "is ready" in out, (extra, out)
+    (venv / course.STAMP).write_text(course.fingerprint("pinned", version), encoding="utf-8")
+    code, out = run(check + ["--dev"], tmp_path)
+    assert code == 1 and "is out of date" in out and out.rstrip().endswith("--dev"), out
 
 
 def test_an_incomplete_copy_is_named(copy, tmp_path):
@@ -174,9 +190,11 @@ def recorded(copy, monkeypatch):
     """course.py loaded from the copy, with the install steps recorded instead of run."""
     course = load_course(copy)
     steps = []
+    course.CALLS = []  # (step, arguments, extra environment, progress) of each call
 
-    def call(args, step, extra_env=None):
+    def call(args, step, extra_env=None, progress=False):
         steps.append(step)
+        course.CALLS.append((step, [str(a) for a in args], extra_env or {}, progress))
         if step == course.FAIL_AT:
             raise course.SetupError(f"set-up step failed ({step})")
 
@@ -419,3 +437,284 @@ def test_colab_cell_without_the_course_folder_says_what_to_do(monkeypatch):
     monkeypatch.setattr("os.path.exists", lambda path: True)
     exec(block, {})
     assert ran == [([sys.executable, "/content/lstm-shap-course/course.py", "colab"],)]
+
+
+# The learners' environment and the maintainers' tools
+
+
+def test_learners_commands_install_the_pins_without_the_maintainers_tools(recorded):
+    course, steps = recorded
+    course.ensure("3.12", base="python3.12")
+    assert steps == ["create", "upgrade pip", "install the pins", "install the data packages",
+                     "install the course's helpers (editable)"]
+    installed = " ".join(" ".join(args) for _, args, _, _ in course.CALLS)
+    assert "requirements.txt" in installed and "requirements-dev.txt" not in installed
+
+
+def test_a_maintainers_command_adds_the_tools_and_learners_commands_keep_them(recorded):
+    """lint on a learners' environment adds requirements-dev.txt only; afterwards the learners'
+    commands reuse it (it holds their pins), and a fresh one gets both in one set-up."""
+    course, steps = recorded
+    course.ensure("3.12", base="python3.12")
+    steps[:] = []
+    course.ensure("3.12", base="python3.12", stack="dev")
+    assert steps == ["install the maintainers' tools (requirements-dev.txt)"]
+    venv = course.venv_dir("3.12", "dev")
+    assert venv == course.venv_dir("3.12")
+    assert course.is_ready(venv, course.fingerprint("dev", "3.12"))
+    steps[:] = []
+    course.ensure("3.12", base="python3.12")
+    course.ensure("3.12", base="python3.12", stack="dev")
+    assert steps == [], "both stacks reuse the environment with the tools"
+
+    shutil.rmtree(venv)
+    course.ensure("3.12", base="python3.12", stack="dev")
+    assert steps == ["create", "upgrade pip", "install the pins", "install the data packages",
+                     "install the course's helpers (editable)",
+                     "install the maintainers' tools (requirements-dev.txt)"]
+    with open(course.REPO / "requirements-dev.txt", "a", encoding="utf-8") as pins:
+        pins.write("# a changed tool pin\n")
+    assert not course.is_ready(venv, course.accepted("dev", "3.12")), "a changed tool pin"
+
+
+@pytest.mark.parametrize(("argv", "stack"), [
+    (["lint"], "dev"), (["platforms"], "dev"), (["check-site"], "dev"), (["lock"], "dev"),
+    (["env", "--dev"], "dev"), (["env"], "pinned"), (["run"], "pinned"), (["test"], "pinned"),
+    (["unit", "--python", "3.13"], "pinned"), (["lab"], "pinned"),
+])
+def test_only_the_maintainers_commands_set_up_their_tools(argv, stack, monkeypatch):
+    course = load_course()
+    chosen = []
+    monkeypatch.setattr(course, "ensure",
+                        lambda version, base, stack="pinned": chosen.append(stack) or Path("py"))
+    monkeypatch.setattr(course, "run_in", lambda *args, **kwargs: 0)
+    monkeypatch.setattr(course, "lock", lambda python: None)
+    monkeypatch.setattr(course, "check_platforms", lambda python: 0)
+    monkeypatch.setattr(course, "choose_python", lambda requested: ("3.12", None))
+    assert course.main(argv) == 0
+    assert chosen == [stack]
+
+
+def test_ci_installs_the_maintainers_tools_before_the_commands_that_use_them():
+    steps = re.findall(r"^step (.+)$", (ROOT / ".ci" / "run").read_text(encoding="utf-8"),
+                       flags=re.M)
+    assert steps.index("python course.py env --dev") < steps.index("python course.py lint")
+    course = load_course()
+    assert set(course.DEV_COMMANDS) == {"lint", "platforms", "check-site", "lock"}
+    for command in course.DEV_COMMANDS:
+        assert f"python course.py {command}" in steps or command == "lock", command
+    assert "requirements-dev.txt" in course.pin_files("dev")
+    assert "requirements-dev.txt" not in course.pin_files("pinned")
+
+
+def test_ci_runs_every_notebook_on_python_313_with_the_pins():
+    steps = re.findall(r"^step (.+)$", (ROOT / ".ci" / "run").read_text(encoding="utf-8"),
+                       flags=re.M)
+    assert "python course.py test --python 3.13" in steps
+    assert load_course().COMMANDS["test"][1] == ["-m", "pytest"], "unit tests and notebooks"
+
+
+def test_the_platform_check_resolves_the_learners_and_the_maintainers_pins(monkeypatch):
+    course = load_course()
+    resolved = []
+    monkeypatch.setattr(course.subprocess, "run", lambda args, **kwargs: resolved.append(
+        args) or SimpleNamespace(returncode=0, stderr=""))
+    assert course.check_platforms(Path("python")) == 0
+    assert len(resolved) == len(course.SUPPORTED) * len(course.PLATFORMS) == 6
+    for args in resolved:
+        assert {"requirements.txt", "requirements-data.txt", "requirements-dev.txt",
+                "constraints.txt", "--only-binary"} <= set(args)
+    assert {args[args.index("--python-platform") + 1] for args in resolved} == {
+        "x86_64-pc-windows-msvc", "aarch64-apple-darwin", "x86_64-manylinux_2_28"}
+
+
+# A quiet set-up that shows progress
+
+
+def test_only_the_long_installs_show_progress_and_the_editable_one_no_banner(recorded):
+    course, _ = recorded
+    course.ensure("3.12", base="python3.12", stack="dev")
+    calls = {step: (args, env, progress) for step, args, env, progress in course.CALLS}
+    for step in ("install the pins", "install the maintainers' tools (requirements-dev.txt)"):
+        args, _, progress = calls[step]
+        assert progress and args[args.index("--progress-bar") + 1] == "raw", step
+        assert "--quiet" not in args, step
+    for step in ("upgrade pip", "install the data packages",
+                 "install the course's helpers (editable)"):
+        args, _, progress = calls[step]
+        assert "--quiet" in args and not progress, step
+    # setuptools' editable-install notice is a Python warning of the build, shown despite --quiet
+    assert calls["install the course's helpers (editable)"][1] == {"PYTHONWARNINGS": "ignore"}
+
+
+#: pip's output (``--progress-bar raw``) as a first install on a machine without pip's cache
+#: printed it, shortened.
+PIP_OUTPUT = [
+    'Ignoring tensorflow: markers \'sys_platform == "darwin"\' don\'t match your environment',
+    "Collecting tensorflow-cpu==2.21.0 (from -r requirements.txt (line 9))",
+    "  Downloading tensorflow_cpu-2.21.0-cp312-cp312-manylinux_2_27_x86_64.whl (274.0 MB)",
+    "Progress 0 of 274000871", "Progress 46661632 of 274000871",
+    "Progress 160169984 of 274000871", "Progress 274000871 of 274000871",
+    "Processing /opt/pypi/files/keras-3.15.1-py3-none-any.whl (from -r requirements.txt)",
+    "Collecting shap==0.54.1 (from -r requirements.txt (line 15))",
+    "  Downloading shap-0.54.1-cp312-abi3-manylinux_2_28_x86_64.whl (555 kB)",
+    "Progress 0 of 555883", "Progress 555883 of 555883",
+    *[f"Collecting package{i}==1.0 (from shap==0.54.1)" for i in range(20)],
+    "Requirement already satisfied: pip in ./.venv/lib/python3.12/site-packages",
+    "  Using cached numpy-2.5.5-cp312-cp312-manylinux_2_27_x86_64.whl (15.7 MB)",
+    "Collecting numpy==2.5.5 (from -r requirements.txt (line 17))",
+    "Installing collected packages: numpy, shap, keras",
+    "Successfully installed keras-3.15.1 numpy-2.5.5 shap-0.54.1",
+]
+
+
+def test_pips_output_is_condensed_to_a_few_progress_lines():
+    course = load_course()
+    recent = []
+    shown = "".join(course.pip_progress((line + "\n" for line in PIP_OUTPUT), recent))
+    tenths = " ".join(f"{10 * tenth}%" for tenth in range(11))
+    assert shown == (
+        "    downloading tensorflow_cpu-2.21.0-cp312-cp312-manylinux_2_27_x86_64.whl (274.0 MB): "
+        f"{tenths}\n"
+        "    25 packages gathered\n"
+        "    25 packages gathered; installing 3 of them\n"
+        "    installed 3 packages\n")
+    assert recent == [line + "\n" for line in PIP_OUTPUT], "kept for a failure's message"
+
+
+@pytest.mark.skipif(os.name == "nt", reason="a shell script stands in for pip")
+def test_a_failed_install_shows_pips_last_words(tmp_path, monkeypatch, capsys):
+    course = load_course()
+    fake = tmp_path / "pip"
+    fake.write_text("#!/bin/sh\necho 'Collecting nosuchpackage==1.0'\n"
+                    "echo 'ERROR: No matching distribution found' >&2\nexit 1\n", encoding="utf-8")
+    fake.chmod(0o755)
+    with pytest.raises(course.SetupError, match=r"set-up step failed \(install the pins, exit "
+                                                r"code 1\)"):
+        course.call([fake], "install the pins", progress=True)
+    assert "Collecting nosuchpackage==1.0" in capsys.readouterr().out
+
+
+def test_children_write_utf8_whatever_the_windows_code_page():
+    assert load_course().child_env()["PYTHONUTF8"] == "1"
+
+
+def load_builder(monkeypatch):
+    """scripts/site/build_course.py with notebooks read instead of executed and the site's
+    build recorded (its keyword arguments) instead of run."""
+    path = ROOT / "scripts" / "site" / "build_course.py"
+    spec = importlib.util.spec_from_file_location("build_course_under_test", path)
+    builder = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(builder)
+    built = []
+    monkeypatch.setattr(builder.outputs, "execute",
+                        lambda path, cwd: builder.nbformat.read(path, as_version=4))
+    monkeypatch.setattr(builder.outputs, "check_outputs_current", lambda notebook, name: None)
+    monkeypatch.setattr(builder.book, "build_site",
+                        lambda *args, **kwargs: built.append(kwargs))
+    return builder, built
+
+
+@pytest.mark.parametrize(("options", "maintainer"), [
+    ([], False), (["--saved-outputs"], True), (["--in-place"], True)])
+def test_run_ends_with_a_link_and_only_maintainers_hear_of_the_address(
+        options, maintainer, monkeypatch, capsys):
+    """``run`` (no option) is the learners' command: the unset repository address is not its
+    business; ``site`` and ``refresh`` say it. The last line is a file:// link to the site."""
+    builder, built = load_builder(monkeypatch)
+    monkeypatch.setattr(builder.nbformat, "write", lambda notebook, path: None)  # --in-place
+    monkeypatch.setattr(sys, "argv", ["build_course.py", *options])
+    builder.main()
+    assert built == [{"maintainer": maintainer}]
+    last = capsys.readouterr().out.splitlines()[-1]
+    assert last == (ROOT / "build" / "html" / "index.html").as_uri()
+    assert last.startswith("file:///")
+
+
+def test_the_unset_address_is_said_only_to_maintainers(tmp_path, monkeypatch, capsys):
+    sys.path.insert(0, str(ROOT / "scripts" / "site"))
+    try:
+        from coursesite import book
+    finally:
+        sys.path.remove(str(ROOT / "scripts" / "site"))
+    for name in ("stage", "run_sphinx", "check_no_machine_paths"):
+        monkeypatch.setattr(book, name, lambda *args, **kwargs: None)
+    monkeypatch.setattr(book, "read_settings", lambda folder: {"repository": ""})
+    book.build_site(ROOT, {}, tmp_path / "src", tmp_path / "html", maintainer=False)
+    assert "address is not set" not in capsys.readouterr().out
+    book.build_site(ROOT, {}, tmp_path / "src", tmp_path / "html")
+    assert "The repository's address is not set" in capsys.readouterr().out
+
+
+# Windows: the path length limit
+
+
+def as_windows(course, monkeypatch, long_paths=False):
+    """course.py's own view of the system made Windows' (pathlib stays POSIX here)."""
+    monkeypatch.setattr(course, "os", SimpleNamespace(name="nt", environ=os.environ))
+    monkeypatch.setattr(course, "long_paths_enabled", lambda: long_paths)
+
+
+def test_a_folder_too_deep_for_windows_is_refused_with_the_fixes(monkeypatch):
+    course = load_course()
+    as_windows(course, monkeypatch)
+    inside = len("\\.venv\\Lib\\site-packages\\") + course.LONGEST_INSTALLED
+    most = course.MAX_PATH - inside
+    assert most == 71, "C:\\Users\\<name>\\Downloads\\lstm-shap-course-main\\... is close"
+    fits = Path("C:\\" + "x" * (most - 3))
+    assert len(str(fits)) == most
+    course.check_path_length(fits / ".venv")
+    onedrive = Path("C:\\Users\\Lena Schmidt\\OneDrive - Universität Freiburg\\Dokumente\\Kurse"
+                    "\\lstm-shap-course-main\\lstm-shap-course-main")
+    with pytest.raises(course.SetupError) as refused:
+        course.check_path_length(onedrive / ".venv")
+    message = str(refused.value)
+    assert f"is {len(str(onedrive))} characters long" in message
+    assert f"at most {most}" in message and "C:\\courses\\lstm-shap-course" in message
+    assert "LongPathsEnabled -Value 1" in message and "common-errors" in message
+    with pytest.raises(course.SetupError, match=f"at most {most - 6}"):  # .venv-py313: 6 more
+        course.check_path_length(Path("C:\\" + "x" * (most - 3)) / ".venv-py313")
+
+
+def test_long_paths_enabled_or_another_system_lets_any_folder_through(monkeypatch):
+    course = load_course()
+    deep = Path("C:\\" + "x" * 200) / ".venv"
+    course.check_path_length(deep)  # not Windows: no limit
+    as_windows(course, monkeypatch, long_paths=True)
+    course.check_path_length(deep)
+
+
+def test_the_refusal_comes_before_anything_is_installed(recorded, monkeypatch):
+    course, steps = recorded
+    as_windows(course, monkeypatch)
+    monkeypatch.setattr(course, "LONGEST_INSTALLED", course.MAX_PATH)
+    with pytest.raises(course.SetupError, match="NOT ready"):
+        course.ensure("3.12", base="python3.12")
+    assert steps == [] and not course.venv_dir("3.12").exists()
+
+
+@pytest.mark.parametrize(("value", "enabled"), [(1, True), (0, False), (None, False)])
+def test_long_paths_are_read_from_the_registry(value, enabled, monkeypatch):
+    course = load_course()
+    opened = []
+
+    class Key:
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            return False
+
+    def open_key(root, path):
+        opened.append((root, path))
+        return Key()
+
+    def query(key, name):
+        if value is None:
+            raise FileNotFoundError(name)
+        return value, 4
+
+    winreg = SimpleNamespace(HKEY_LOCAL_MACHINE="HKLM", OpenKey=open_key, QueryValueEx=query)
+    monkeypatch.setitem(sys.modules, "winreg", winreg)
+    assert course.long_paths_enabled() is enabled
+    assert opened == [("HKLM", r"SYSTEM\CurrentControlSet\Control\FileSystem")]

@@ -1,9 +1,11 @@
 """The two install routes (pip: requirements.txt, conda: environment.yml) name the same versions,
-and the environment the tests run in is the pinned one."""
+the environment the tests run in is the pinned one, and the maintainers' tools
+(requirements-dev.txt) stay out of the learners' environment while pinned and locked."""
 
 import re
 from importlib import metadata
 
+import pytest
 import yaml
 from packaging.requirements import Requirement
 
@@ -27,9 +29,14 @@ def _pins(lines, this_platform_only=False):
     return pins
 
 
-def pip_pins(this_platform_only=False):
-    """Package -> version from requirements.txt, optionally only those this platform installs."""
-    text = (config.REPO_ROOT / "requirements.txt").read_text(encoding="utf-8")
+#: What only CI and maintainers use: lint, the platform check, the site's browser check.
+MAINTAINERS_TOOLS = {"ruff", "uv", "playwright"}
+
+
+def pip_pins(this_platform_only=False, name="requirements.txt"):
+    """Package -> version from requirements.txt (or ``name``), optionally only those this
+    platform installs."""
+    text = (config.REPO_ROOT / name).read_text(encoding="utf-8")
     return _pins(text.splitlines(), this_platform_only)
 
 
@@ -62,9 +69,10 @@ def test_running_environment_matches_the_pins():
     assert installed == wanted
 
 
-def test_every_pin_says_what_it_protects():
+@pytest.mark.parametrize("name", ["requirements.txt", "requirements-dev.txt"])
+def test_every_pin_says_what_it_protects(name):
     """Each pin, or the block of adjacent pins it belongs to, follows a comment line."""
-    text = (config.REPO_ROOT / "requirements.txt").read_text(encoding="utf-8")
+    text = (config.REPO_ROOT / name).read_text(encoding="utf-8")
     lines = [line.strip() for line in text.splitlines()]
     for number, line in enumerate(lines):
         if "==" in line and not line.startswith("#"):
@@ -72,6 +80,24 @@ def test_every_pin_says_what_it_protects():
             while above >= 0 and "==" in lines[above] and not lines[above].startswith("#"):
                 above -= 1
             assert above >= 0 and lines[above].startswith("#"), f"no comment above {line!r}"
+
+
+def test_the_learners_environment_holds_no_maintainers_tools():
+    """playwright (165 MB), uv and ruff are for CI and maintainers: neither route a learner
+    takes (requirements.txt, environment.yml) installs them; requirements-dev.txt pins them."""
+    assert not MAINTAINERS_TOOLS & set(pip_pins())
+    assert not MAINTAINERS_TOOLS & set(conda_pins())
+    assert set(pip_pins(name="requirements-dev.txt")) == MAINTAINERS_TOOLS
+
+
+def test_the_maintainers_tools_are_locked_at_their_pins():
+    """constraints.txt locks the environment with the tools (``python course.py lock`` runs in
+    it), so every pin of both files is there at the same version."""
+    locked = _pins((config.REPO_ROOT / "constraints.txt").read_text(encoding="utf-8")
+                   .splitlines())
+    for name in ("requirements.txt", "requirements-dev.txt"):
+        for package, version in pip_pins(this_platform_only=True, name=name).items():
+            assert locked.get(package) == version, (name, package)
 
 
 def test_data_packages_are_installed_at_their_pins_and_locked():

@@ -144,3 +144,41 @@ def test_the_regional_hand_offs_run_here_or_on_dask(client, jobs, tmp_path):
     np.testing.assert_allclose(here.results[name]["values"], there.results[name]["values"],
                                rtol=0, atol=1e-6)
     assert regional.digest(one) == regional.digest(one) != regional.digest({})
+
+
+def test_the_dashboard_listens_on_this_machine_only(client):
+    """On all interfaces, Windows' firewall would ask for an exception when notebook 06 runs."""
+    import psutil
+
+    port = client.scheduler_info()["services"]["dashboard"]
+    listening = {c.laddr.ip for c in psutil.Process().net_connections(kind="tcp")
+                 if c.status == psutil.CONN_LISTEN and c.laddr.port == port}
+    assert listening == {"127.0.0.1"}
+
+
+def test_tensorflows_notices_stay_out_of_a_tasks_output(tmp_path):
+    """A re-traced function's notice (each catchment has its own number of windows) printed
+    from a worker broke notebook 06's progress line; a task runs with them silenced."""
+    import logging
+
+    def task():
+        logging.getLogger("tensorflow").warning("5 out of the last 5 calls triggered "
+                                                "tf.function retracing")
+        return {"values": np.arange(3)}
+
+    class Recorder(logging.Handler):
+        def emit(self, record):
+            shown.append(record.getMessage())
+
+    shown, logger, recorder = [], logging.getLogger("tensorflow"), Recorder()
+    level = logger.level
+    logger.setLevel(logging.WARNING)  # as a fresh worker process has it
+    logger.addHandler(recorder)
+    try:
+        parallel._run_and_save(task, {}, str(parallel.result_path(tmp_path, "c0")))
+    finally:
+        logger.removeHandler(recorder)
+        logger.setLevel(level)
+    assert shown == []
+    np.testing.assert_array_equal(cache.load(parallel.result_path(tmp_path, "c0"))["values"],
+                                  np.arange(3))

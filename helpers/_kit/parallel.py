@@ -45,6 +45,10 @@ if TYPE_CHECKING:  # imported when used: the module loads without starting Dask
 #: Environment variable naming the scheduler of an existing Dask cluster.
 SCHEDULER_ENV = "COURSE_DASK_SCHEDULER"
 
+#: Where a LocalCluster's dashboard listens: this machine only, on a free port (on all interfaces,
+#: Windows' firewall would ask the learner to allow it into the network).
+DASHBOARD = "127.0.0.1:0"
+
 #: Environment of each LocalCluster worker: TensorFlow on one thread, like the worker itself,
 #: so that two workers on two cores do not each start a thread pool as large as the machine.
 _ONE_THREAD = {"TF_NUM_INTRAOP_THREADS": "1", "TF_NUM_INTEROP_THREADS": "1"}
@@ -123,7 +127,7 @@ def connect(scheduler: str | None = None, n_workers: int = 2, timeout: float = 1
     address = scheduler or os.environ.get(SCHEDULER_ENV) or None
     if address is None:
         cluster = LocalCluster(n_workers=n_workers, threads_per_worker=1, processes=True,
-                               dashboard_address=":0", silence_logs=logging.ERROR,
+                               dashboard_address=DASHBOARD, silence_logs=logging.ERROR,
                                env=_ONE_THREAD)
         client = Client(cluster)
     else:

@@ -76,11 +76,14 @@ def main() -> None:
     try:
         notebooks = {path.name: prepared(path, path in chosen and not args.saved_outputs,
                                          args.in_place) for path in every}
-        book.build_site(REPO, notebooks, STAGE, OUT)
+        # the unset repository address is the maintainers' to-do: said by refresh and site
+        book.build_site(REPO, notebooks, STAGE, OUT,
+                        maintainer=args.in_place or args.saved_outputs)
     except outputs.BuildError as error:
         sys.exit(f"error: {error}")
-    print(f"The site was built in {time.perf_counter() - total:.0f} s. "
-          f"Open {OUT / 'index.html'} in a browser.")
+    print(f"The site was built in {time.perf_counter() - total:.0f} s; open it in a browser "
+          "(a click on the link in most terminals):")
+    print((OUT / "index.html").as_uri())  # the last line: a link a terminal can open
 
 
 if __name__ == "__main__":

@@ -13,7 +13,12 @@ link to a missing page or a missing anchor, a notebook page without previous/nex
 search that finds nothing. Requests to other hosts are blocked (the machine is
 offline; e.g. MathJax's CDN) and counted, not failed. A screenshot of each page (1280 px wide,
 its first screen) is saved so a person can look.
+
+Playwright is a maintainers' tool (requirements-dev.txt; `python course.py check-site` installs
+it): it is imported when the browser starts, so the link checks run without it.
 """
+
+from __future__ import annotations
 
 import argparse
 import contextlib
@@ -27,10 +32,11 @@ import threading
 from collections.abc import Iterator
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import unquote, urldefrag, urljoin, urlparse
 
-from playwright.sync_api import BrowserContext, sync_playwright
-from playwright.sync_api import TimeoutError as PlaywrightTimeout
+if TYPE_CHECKING:
+    from playwright.sync_api import BrowserContext
 
 REPO = Path(__file__).resolve().parents[2]
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -121,6 +127,8 @@ def check_page(page, site: Path, base: str, name: str, shots: Path) -> tuple[lis
 
 def check_search(page, base: str, word: str = "runoff") -> list[str]:
     """The site's search finds a word every notebook uses; its problems, or an empty list."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
     response = page.goto(f"{base}search.html?q={word}", wait_until="load")
     if response is None or not response.ok:
         return [f"no search page ({response.status if response else 'no response'})"]
@@ -147,6 +155,11 @@ def served(site: Path) -> Iterator[str]:
 @contextlib.contextmanager
 def chromium(base: str) -> Iterator[BrowserContext]:
     """Headless Chromium with a fresh profile; requests outside ``base`` are blocked."""
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        sys.exit("the browser check needs Playwright, a maintainers' tool: run it as "
+                 "`python course.py check-site`, which installs requirements-dev.txt first")
     with sync_playwright() as playwright, tempfile.TemporaryDirectory() as profile:
         browser = playwright.chromium.launch_persistent_context(
             profile, executable_path=find_chromium(), headless=True, args=FLAGS,

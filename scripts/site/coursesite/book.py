@@ -280,7 +280,7 @@ def check_no_machine_paths(out_dir: Path, folders: list[Path]) -> None:
 
 
 def build_site(repo: Path, notebooks: dict[str, nbformat.NotebookNode], stage_dir: Path,
-               out_dir: Path, repository: str | None = None) -> None:
+               out_dir: Path, repository: str | None = None, maintainer: bool = True) -> None:
     """Stage the site's sources and render them to HTML in ``out_dir``.
 
     Parameters
@@ -293,9 +293,12 @@ def build_site(repo: Path, notebooks: dict[str, nbformat.NotebookNode], stage_di
         Where the sources are staged, and where the HTML goes (both emptied first).
     repository
         The repository's address for the launch links; by default the one in book/site.yml.
+    maintainer
+        Say so when the address is not set (a maintainer's to-do; a learner's ``run`` is not
+        told).
     """
     address = repository_address(repository or read_settings(repo / "book")["repository"])
-    if address is None:
+    if address is None and maintainer:
         print("The repository's address is not set (book/site.yml): notebook pages say how to "
               "upload the downloaded notebook to Colab instead of linking to it.")
     stage(repo, stage_dir, notebooks, address)
