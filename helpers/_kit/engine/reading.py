@@ -255,6 +255,11 @@ def model_plan(model: keras.Model) -> list[LayerPlan]:
     """
     if not isinstance(model, keras.Model):
         raise TypeError(f"model must be a keras.Model, got {type(model).__name__}.")
+    if len(getattr(model, "inputs", None) or ()) > 1:
+        raise EngineUnsupportedError(
+            f"Model {model.name!r}: the batched engine reads models with one input (windows); "
+            "a model with a static input beside the window runs on shap's route, as exactly"
+        )
     n_steps, _ = input_window_shape(model)
     plan = [_plan_step(layer, n_steps) for layer in layer_chain(model)]
     shape = model.output_shape
