@@ -322,8 +322,7 @@ def deep_shap(
     A model with two inputs, a window ``(n, window, n_features)`` and static attributes
     ``(n, n_static)`` (a regional model's area, aridity...: into a dense branch, the LSTM's
     initial state, or repeated as channels), is explained with ``X=[window, static]`` and
-    ``background=[window_bg, static_bg]``; it runs on shap's route (the batched engine reads
-    one-input models; ``engine_note`` says so) and returns one explanation per input.
+    ``background=[window_bg, static_bg]`` on either engine, one explanation per input.
 
     Parameters
     ----------
@@ -381,14 +380,12 @@ def deep_shap(
         values = _engine.shap_values(
             one_value, X, background, memory_budget_mb=memory_budget_mb, plan=plan
         )
-        outputs = training.predict(one_value, np.concatenate([X, background]))
-        predictions, base_value = outputs[: len(X)], float(np.mean(outputs[len(X) :]))
+        outputs = _outputs(one_value, _twin.stacked(X, background))
+        n = len(tf.nest.flatten(X)[0])
+        predictions, base_value = outputs[:n], float(np.mean(outputs[n:]))
     else:  # notebook 03's fix: shap.DeepExplainer on the unrolled twin
         values, base_value = _shap_on_unrolled_twin(model, X, background, output)
-        if isinstance(X, list):  # [window, static]: training.predict takes windows only
-            predictions = _twin.all_outputs(one_value, X)[:, 0]
-        else:
-            predictions = training.predict(one_value, X)
+        predictions = _outputs(one_value, X)
     if isinstance(X, list):  # one explanation per input, checked with both inputs' values
         explanation = _inputs.explanations(values, base_value, X, names)
     else:
@@ -399,6 +396,11 @@ def deep_shap(
     _check_additivity(checked, one_value, tolerance, predictions)  # the one check
     explanation.max_additivity_error = checked.max_additivity_error
     return explanation
+
+
+def _outputs(model: keras.Model, X: np.ndarray | list) -> np.ndarray:
+    """The model's outputs: training.predict for windows, a model call for [window, static]."""
+    return _twin.all_outputs(model, X)[:, 0] if isinstance(X, list) else training.predict(model, X)
 
 
 def _batched_plan(model: keras.Model, engine: str) -> tuple[list | None, str | None]:

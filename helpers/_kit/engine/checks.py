@@ -176,6 +176,11 @@ def _input_count(model: keras.Model, X, background) -> int:
             f"{TWO_INPUTS}; this model takes {n_model} input(s), X holds {given['X']} and "
             f"background {given['background']}."
         )
+    shapes = [tuple(tensor.shape[1:]) for tensor in inputs or ()]
+    if n_model == 2 and not (len(shapes[0]) == 2 and len(shapes[1]) == 1
+                             and None not in (*shapes[0], *shapes[1])):
+        raise ValueError(f"{TWO_INPUTS}, with a fixed window length; this model's inputs are "
+                         f"{[(None, *shape) for shape in shapes]}.")
     for name, n in given.items():
         if n != n_model:
             form = ("a list [window, static]" if n_model == 2
@@ -209,9 +214,6 @@ def _check_statics(statics: ArrayLike, name: str, n_static: int) -> np.ndarray:
 def _checked_two_inputs(model, X, background, output, allow_overlap):
     """Checks of a window-and-statics call; returns X and background as [window, static]."""
     shapes = [tuple(tensor.shape[1:]) for tensor in model.inputs]
-    if len(shapes[0]) != 2 or None in shapes[0] or len(shapes[1]) != 1 or None in shapes[1]:
-        raise ValueError(f"{TWO_INPUTS}, with a fixed window length; this model's inputs are "
-                         f"{[(None, *shape) for shape in shapes]}.")
     checked = []
     for name, pair in (("X", X), ("background", background)):
         window = _check_windows(pair[0], f"{name}[0] (windows)", shapes[0])

@@ -81,6 +81,13 @@ def rows(inputs, start: int, stop: int):
     return tf.nest.map_structure(lambda part: part[start:stop], inputs)
 
 
+def stacked(X, background):
+    """X's rows, then the background's: one array, or one per input for [window, static]."""
+    if isinstance(X, list):
+        return [np.concatenate(parts) for parts in zip(X, background, strict=True)]
+    return np.concatenate([X, background])
+
+
 def all_outputs(model: keras.Model, windows, batch_size: int = 4096) -> np.ndarray:
     """Every output value of an untraced model call, side by side: float64 (n, n_values).
 
