@@ -24,6 +24,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+import keras
 import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike
@@ -159,6 +160,37 @@ def train_regional(data: RegionalData, config: CourseConfig | Mapping | None = N
     history = training.train_model(model, [w.train for w in parts],  # each catchment's
                                    [w.validation for w in parts], config, verbose=False)
     return model, history
+
+
+def two_inputs(X: ArrayLike, n_features: int = len(FEATURES)) -> list[np.ndarray]:
+    """``[window, static]`` from regional windows whose last channels are the (constant)
+    statics: ``X[..., :n_features]`` and the statics of the last month, ``(n, n_static)``."""
+    X = np.asarray(X, np.float32)
+    return [X[..., :n_features], X[:, -1, n_features:]]
+
+
+def train_two_inputs(data: RegionalData, n_features: int = len(FEATURES),
+                     config: CourseConfig | Mapping | None = None) -> tuple:
+    """The regional LSTM with the statics as a second input, into its initial state
+    (``h0 = tanh(Dense(statics))``, ``c0 = Dense(statics)``, as Kratzert et al. 2019 feed
+    statics separately): ``(model, history)``, early-stopped on the validation windows."""
+    config, layers = _settings(config), keras.layers
+    training.make_deterministic(config.seed)
+    window = keras.Input((config.window, n_features))
+    static = keras.Input((len(data.channel_names) - n_features,))
+    states = [layers.Dense(config.units, activation="tanh")(static),
+              layers.Dense(config.units)(static)]
+    model = keras.Model([window, static],
+                        layers.Dense(1)(layers.LSTM(config.units)(window, initial_state=states)))
+    model.compile(optimizer=keras.optimizers.Adam(config.learning_rate), loss="mse")
+    train, validation = data.pooled("train"), data.pooled("validation")
+    stop = keras.callbacks.EarlyStopping(monitor="val_loss", patience=config.patience,
+                                         restore_best_weights=True)
+    fit = model.fit(two_inputs(train.X, n_features), train.y, epochs=config.max_epochs,
+                    validation_data=(two_inputs(validation.X, n_features), validation.y),
+                    batch_size=config.batch_size, shuffle=True, verbose=0, callbacks=[stop])
+    best_epoch = int(np.argmin(fit.history["val_loss"])) + 1
+    return model, {**fit.history, "best_epoch": best_epoch}
 
 
 def score_test_period(data: RegionalData, outputs: Mapping[str, ArrayLike]) -> pd.DataFrame:
