@@ -553,6 +553,9 @@ def cached(
     shap.Explanation
         As ``route`` returns it, with ``max_additivity_error``.
     """
+    if isinstance(X, (list, tuple)):
+        raise TypeError("cached keeps explanations of one input (windows); call deep_shap "
+                        "directly for a model with a window and a static input.")
     model_id = [model.to_json(), *model.get_weights()]  # architecture and weights
     versions = [shap.__version__, tf.__version__, keras.__version__, np.__version__]
     key = cache.key(route.__name__, *model_id, np.asarray(X, np.float32),

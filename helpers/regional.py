@@ -173,7 +173,7 @@ def train_two_inputs(data: RegionalData, n_features: int = len(FEATURES),
                      config: CourseConfig | Mapping | None = None) -> tuple:
     """The regional LSTM with the statics as a second input, into its initial state
     (``h0 = tanh(Dense(statics))``, ``c0 = Dense(statics)``, as Kratzert et al. 2019 feed
-    statics separately): ``(model, history)``, early-stopped on the validation windows."""
+    statics separately): ``(model, history)``, trained as :func:`train_regional`'s."""
     config, layers = _settings(config), keras.layers
     training.make_deterministic(config.seed)
     window = keras.Input((config.window, n_features))
@@ -183,14 +183,11 @@ def train_two_inputs(data: RegionalData, n_features: int = len(FEATURES),
     model = keras.Model([window, static],
                         layers.Dense(1)(layers.LSTM(config.units)(window, initial_state=states)))
     model.compile(optimizer=keras.optimizers.Adam(config.learning_rate), loss="mse")
-    train, validation = data.pooled("train"), data.pooled("validation")
-    stop = keras.callbacks.EarlyStopping(monitor="val_loss", patience=config.patience,
-                                         restore_best_weights=True)
-    fit = model.fit(two_inputs(train.X, n_features), train.y, epochs=config.max_epochs,
-                    validation_data=(two_inputs(validation.X, n_features), validation.y),
-                    batch_size=config.batch_size, shuffle=True, verbose=0, callbacks=[stop])
-    best_epoch = int(np.argmin(fit.history["val_loss"])) + 1
-    return model, {**fit.history, "best_epoch": best_epoch}
+    parts = list(data.catchments.values())
+    history = training.train_model(model, [w.train for w in parts], [w.validation for w in parts],
+                                   config, verbose=False,
+                                   inputs=functools.partial(two_inputs, n_features=n_features))
+    return model, history
 
 
 def score_test_period(data: RegionalData, outputs: Mapping[str, ArrayLike]) -> pd.DataFrame:

@@ -259,3 +259,8 @@ def test_routes_for_one_input_refuse_two_input_models_clearly():
     with pytest.raises(ValueError, match=r"explains models with one input .*deep_shap\(model, "
                                          r"\[window, static\]"):
         crosschecks.gradient_shap(build("dense_branch"), X, BACKGROUND)
+
+
+def test_the_cache_refuses_two_inputs_clearly(tmp_path):
+    with pytest.raises(TypeError, match=r"cached keeps explanations of one input"):
+        explain.cached(explain.deep_shap, build("dense_branch"), X, BACKGROUND, cache_dir=tmp_path)
