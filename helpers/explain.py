@@ -40,6 +40,7 @@ from helpers._kit import cache, files
 from helpers._kit import engine as _engine
 from helpers._kit.engine import checks as _checks
 from helpers._kit.engine import graph as _graph
+from helpers._kit.engine import inputs as _inputs
 from helpers._kit.engine import internals
 from helpers._kit.engine import shap_state as _state
 from helpers._kit.engine import twin as _twin
@@ -242,7 +243,7 @@ def unrolled_twin(
     twin = _twin.unrolled_copy(model, window_shape)  # clone layer by layer, copy the weights
     if check_windows is None:
         check_windows = np.random.default_rng(0).normal(size=(8, *window_shape))
-    difference = _twin.max_output_difference(model, twin, np.asarray(check_windows, np.float32))
+    difference = _twin.max_output_difference(model, twin, _twin.as_float32(check_windows))
     if difference > tolerance:
         raise RuntimeError(
             f"The unrolled twin predicts differently from the model (max difference "
@@ -302,7 +303,8 @@ def deep_shap(
     engine: str = "batched",
     memory_budget_mb: float = COURSE.memory_budget_mb,
     allow_overlap: bool = False,
-) -> shap.Explanation:
+    static_names: Sequence[str] | None = None,
+) -> shap.Explanation | _inputs.InputExplanations:
     """Exact DeepSHAP values for a Keras recurrent model (the fix for DeepExplainer's crash).
 
     Two engines compute the same values (to float32 rounding, checked by the tests):
@@ -316,6 +318,11 @@ def deep_shap(
       ``explanation.engine_note`` why the batched one did not.
 
     Either way the values are checked to add up to the model's predictions.
+
+    A model with two inputs, a window ``(n, window, n_features)`` and static attributes
+    ``(n, n_static)`` (a regional model's area, aridity...: into a dense branch, the LSTM's
+    initial state, or repeated as channels), is explained with ``X=[window, static]`` and
+    ``background=[window_bg, static_bg]`` on either engine, one explanation per input.
 
     Parameters
     ----------
@@ -340,13 +347,18 @@ def deep_shap(
         Memory for one chunk of (window, background) pairs in the batched engine.
     allow_overlap : bool
         Accept a background that contains windows of X (refused by default).
+    static_names : list of str, optional
+        For a two-input model: the n_static names of the statics (default ``static0, ...``).
 
     Returns
     -------
-    shap.Explanation
+    shap.Explanation or InputExplanations
         ``values`` (n, window, n_features), ``base_values`` (n,) = mean prediction over the
         background, ``data`` = X, feature names ``"precip (t-3)"``; the measured additivity
-        error in ``max_additivity_error``, the engine used in ``engine``.
+        error in ``max_additivity_error``, the engine used in ``engine``. For X=[window,
+        static]: a list ``[window explanation, static explanation]`` (also ``.window``,
+        ``.static``; ``.shares()`` gives each input's share of credit), whose values *together*
+        add up to the predictions; the attributes are on the list.
 
     Raises
     ------
@@ -359,8 +371,8 @@ def deep_shap(
         If the additivity error exceeds ``tolerance``.
     """
     # shapes, finite values, a separate background, one output value (in helpers/_kit/engine)
-    X, background, names = _checks.checked_inputs(
-        model, X, background, feature_names, output, allow_overlap
+    X, background, names = _checks.checked_inputs(  # two inputs: lists [window, static]
+        model, X, background, feature_names, output, allow_overlap, static_names, two_inputs=True
     )
     one_value = model if output is None else _twin.selected_output(model, output)
     plan, note = _batched_plan(one_value, engine)
@@ -368,16 +380,27 @@ def deep_shap(
         values = _engine.shap_values(
             one_value, X, background, memory_budget_mb=memory_budget_mb, plan=plan
         )
-        outputs = training.predict(one_value, np.concatenate([X, background]))
-        predictions, base_value = outputs[: len(X)], float(np.mean(outputs[len(X) :]))
+        outputs = _outputs(one_value, _twin.stacked(X, background))
+        n = len(tf.nest.flatten(X)[0])
+        predictions, base_value = outputs[:n], float(np.mean(outputs[n:]))
     else:  # notebook 03's fix: shap.DeepExplainer on the unrolled twin
         values, base_value = _shap_on_unrolled_twin(model, X, background, output)
-        predictions = training.predict(one_value, X)
-    explanation = window_explanation(values, np.full(len(X), base_value), X, names)
+        predictions = _outputs(one_value, X)
+    if isinstance(X, list):  # one explanation per input, checked with both inputs' values
+        explanation = _inputs.explanations(values, base_value, X, names)
+    else:
+        explanation = window_explanation(values, np.full(len(X), base_value), X, names)
     explanation.engine = "batched" if plan is not None else "shap"
     explanation.engine_note = note
-    _check_additivity(explanation, one_value, tolerance, predictions)  # the one check
+    checked = explanation.combined() if isinstance(X, list) else explanation
+    _check_additivity(checked, one_value, tolerance, predictions)  # the one check
+    explanation.max_additivity_error = checked.max_additivity_error
     return explanation
+
+
+def _outputs(model: keras.Model, X: np.ndarray | list) -> np.ndarray:
+    """The model's outputs: training.predict for windows, a model call for [window, static]."""
+    return _twin.all_outputs(model, X)[:, 0] if isinstance(X, list) else training.predict(model, X)
 
 
 def _batched_plan(model: keras.Model, engine: str) -> tuple[list | None, str | None]:
@@ -390,16 +413,17 @@ def _batched_plan(model: keras.Model, engine: str) -> tuple[list | None, str | N
 
 
 def _shap_on_unrolled_twin(
-    model: keras.Model, X: np.ndarray, background: np.ndarray, output: int | None
-) -> tuple[np.ndarray, float]:
-    """shap.DeepExplainer on the model's unrolled twin: values (n, window, n_features), base."""
+    model: keras.Model, X: np.ndarray | list, background: np.ndarray | list, output: int | None
+) -> tuple[np.ndarray | list, float]:
+    """shap.DeepExplainer on the model's unrolled twin: values in X's shape(s), base value."""
     all_outputs = model if output is None else _twin.outputs_as_one_tensor(model)
-    twin = unrolled_twin(all_outputs, check_windows=X[:16], window_shape=X.shape[1:])
+    shapes = [part.shape[1:] for part in X] if isinstance(X, list) else X.shape[1:]
+    twin = unrolled_twin(all_outputs, check_windows=_twin.rows(X, 0, 16), window_shape=shapes)
     output = output or 0
     with preserved_shap_state(), _state.linear_op_rules(), warnings.catch_warnings():
         # Keras warns that shap passes the input as a one-element list; harmless.
         warnings.filterwarnings("ignore", message="The structure of `inputs`")
-        _refuse_ops_without_rule(twin, X.shape[1:])
+        _refuse_ops_without_rule(twin, shapes)
         try:
             explainer = shap.DeepExplainer(twin, background)
             # shap's own check allows an error of 1e-2; deep_shap's check is stricter
@@ -411,12 +435,7 @@ def _shap_on_unrolled_twin(
                 "here; use a model-agnostic route instead: " + MODEL_AGNOSTIC_ROUTES + "."
             ) from error
         base_value = float(np.asarray(explainer.expected_value).reshape(-1)[output])
-    if isinstance(values, list):  # older shap: one array per output
-        values = values[output if len(values) > 1 else 0]
-    values = np.asarray(values)
-    if values.ndim == X.ndim + 1:  # newer shap adds an output axis: (n, w, f, n_outputs)
-        values = values[..., output]
-    return values.reshape(X.shape), base_value
+    return _twin.values_per_input(values, X, output), base_value  # per shap version
 
 
 def _refuse_ops_without_rule(twin: keras.Model, window_shape: tuple) -> None:
@@ -534,6 +553,9 @@ def cached(
     shap.Explanation
         As ``route`` returns it, with ``max_additivity_error``.
     """
+    if isinstance(X, (list, tuple)):
+        raise TypeError("cached keeps explanations of one input (windows); call deep_shap "
+                        "directly for a model with a window and a static input.")
     model_id = [model.to_json(), *model.get_weights()]  # architecture and weights
     versions = [shap.__version__, tf.__version__, keras.__version__, np.__version__]
     key = cache.key(route.__name__, *model_id, np.asarray(X, np.float32),

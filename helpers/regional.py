@@ -24,6 +24,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+import keras
 import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike
@@ -158,6 +159,34 @@ def train_regional(data: RegionalData, config: CourseConfig | Mapping | None = N
                                 config.learning_rate)
     history = training.train_model(model, [w.train for w in parts],  # each catchment's
                                    [w.validation for w in parts], config, verbose=False)
+    return model, history
+
+
+def two_inputs(X: ArrayLike, n_features: int = len(FEATURES)) -> list[np.ndarray]:
+    """``[window, static]`` from regional windows whose last channels are the (constant)
+    statics: ``X[..., :n_features]`` and the statics of the last month, ``(n, n_static)``."""
+    X = np.asarray(X, np.float32)
+    return [X[..., :n_features], X[:, -1, n_features:]]
+
+
+def train_two_inputs(data: RegionalData, n_features: int = len(FEATURES),
+                     config: CourseConfig | Mapping | None = None) -> tuple:
+    """The regional LSTM with the statics as a second input, into its initial state
+    (``h0 = tanh(Dense(statics))``, ``c0 = Dense(statics)``, as Kratzert et al. 2019 feed
+    statics separately): ``(model, history)``, trained as :func:`train_regional`'s."""
+    config, layers = _settings(config), keras.layers
+    training.make_deterministic(config.seed)
+    window = keras.Input((config.window, n_features))
+    static = keras.Input((len(data.channel_names) - n_features,))
+    states = [layers.Dense(config.units, activation="tanh")(static),
+              layers.Dense(config.units)(static)]
+    model = keras.Model([window, static],
+                        layers.Dense(1)(layers.LSTM(config.units)(window, initial_state=states)))
+    model.compile(optimizer=keras.optimizers.Adam(config.learning_rate), loss="mse")
+    parts = list(data.catchments.values())
+    history = training.train_model(model, [w.train for w in parts], [w.validation for w in parts],
+                                   config, verbose=False,
+                                   inputs=functools.partial(two_inputs, n_features=n_features))
     return model, history
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from os import PathLike
 from pathlib import Path
@@ -123,6 +123,7 @@ def train_model(
     validation: windowing.Windows | list[windowing.Windows],
     config: CourseConfig | Mapping[str, object] | None = None,
     verbose: bool = True,
+    inputs: Callable[[np.ndarray], list] | None = None,
 ) -> dict:
     """Fit with early stopping on a validation slice, restoring the best weights.
 
@@ -139,6 +140,9 @@ def train_model(
         :data:`~helpers.config.COURSE` is fine, e.g. ``{"max_epochs": 15, "patience": 5}``).
     verbose : bool
         Print a progress line every 25 epochs and a summary at the end.
+    inputs : callable, optional
+        Turns windows into the model's inputs, for a model with a window and a static input
+        (``helpers.regional.two_inputs``); the model's own input check is then Keras's.
 
     Returns
     -------
@@ -149,17 +153,19 @@ def train_model(
     several = isinstance(train, list)  # one Windows per record (helpers.regional)
     trains, validations = (train, validation) if several else ([train], [validation])
     for fit_part, held_out in zip(trains, validations, strict=True):
-        _check_input_shape(model, fit_part.X)
-        _check_input_shape(model, held_out.X)
+        if inputs is None:
+            _check_input_shape(model, fit_part.X)
+            _check_input_shape(model, held_out.X)
         if held_out.target_dates.min() <= fit_part.target_dates.max():
             raise ValueError("validation windows must come after the training windows in time")
     stop = keras.callbacks.EarlyStopping(
         monitor="val_loss", patience=config.patience, restore_best_weights=True
     )
     start = time.perf_counter()
+    inputs = inputs or (lambda X: X)
     fit = model.fit(
-        np.concatenate([w.X for w in trains]), np.concatenate([w.y for w in trains]),
-        validation_data=(np.concatenate([w.X for w in validations]),
+        inputs(np.concatenate([w.X for w in trains])), np.concatenate([w.y for w in trains]),
+        validation_data=(inputs(np.concatenate([w.X for w in validations])),
                          np.concatenate([w.y for w in validations])),
         epochs=config.max_epochs, batch_size=config.batch_size, shuffle=True,
         callbacks=[stop, _CompactProgress()] if verbose else [stop], verbose=0,

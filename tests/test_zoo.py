@@ -154,7 +154,9 @@ ZOO = {
                                  None),
     "masking": (lambda: seq(L.Masking(0.0), L.LSTM(4), L.Dense(1)),
                 RECIPE_REFUSAL, r"masking(_\d+)? \(Masking\): .*SelectV2", None),
-    "two_inputs": (two_inputs, RECIPE_REFUSAL, r"one input", None),
+    # two windows: deep_shap explains a window and a static vector (tests/test_two_inputs.py)
+    "two_inputs": (two_inputs, RECIPE_REFUSAL, r"one or two inputs \(a window .*\(None, 6, 4\), "
+                   r"\(None, 6, 4\)\]", None),
     "subclassed": (subclassed, RECIPE_REFUSAL, r"subclassed model Subclassed.*variable_shapley",
                    None),
 }

@@ -30,6 +30,9 @@ The modules, from the bottom up
 - ``recurrent``    the time loop around a cell, and Bidirectional
 - ``reading``      from a Keras model to a plan (settings and weights per layer), or a refusal
 - ``runner``       the computation traced once per architecture, in chunks
+- ``branches``     models with a window and a static input: their graph (``Concatenate``, a
+  recurrent layer's ``initial_state``) read and run node by node
+- ``inputs``       the explanation of such a model: one ``shap.Explanation`` per input
 - ``forward``      the one private traced path from windows to outputs (for routes that call a
   model thousands of times)
 - ``graph``        the ops between a model's input and output, and the layers that use them

@@ -38,6 +38,8 @@ def model_window_shape(model: keras.Model) -> tuple | None:
 
 def fixed_window_shape(model: keras.Model, window_shape: tuple | None = None) -> tuple:
     """The fixed (window, n_features) of a model: ``window_shape`` if given, else from the model."""
+    if window_shape is not None and _several(window_shape):  # a window and statics
+        return tuple(tuple(int(size) for size in shape) for shape in window_shape)
     if window_shape is not None:
         return tuple(int(size) for size in window_shape)
     shape = model_window_shape(model)
@@ -50,11 +52,23 @@ def fixed_window_shape(model: keras.Model, window_shape: tuple | None = None) ->
     return shape
 
 
+def _several(shape) -> bool:
+    """True for a list of per-input shapes (a window and statics), False for one shape."""
+    return len(shape) > 0 and isinstance(shape[0], (tuple, list))
+
+
 def _trace_forward_pass(model, window_shape):
-    """The TensorFlow graph of ``model(windows, training=False)`` for any number of windows."""
-    forward = tf.function(lambda windows: model(windows, training=False))
-    spec = tf.TensorSpec((None, *window_shape), tf.float32)
-    return forward.get_concrete_function(spec).graph
+    """The graph of ``model(inputs, training=False)`` for any batch, and its input tensors.
+
+    ``window_shape`` is (window, n_features), or one shape per input for a two-input model.
+    """
+    shapes = list(window_shape) if _several(window_shape) else [window_shape]
+    specs = [tf.TensorSpec((None, *shape), tf.float32) for shape in shapes]
+    forward = tf.function(lambda *inputs: model(
+        inputs[0] if len(inputs) == 1 else list(inputs), training=False
+    ))
+    graph = forward.get_concrete_function(*specs).graph
+    return graph, graph.inputs[: len(specs)]
 
 
 def _ops_between(sources, targets):
@@ -124,8 +138,8 @@ def _op_types_on_path(sources, targets):
 
 def op_types(model: keras.Model, window_shape: tuple | None = None) -> set[str]:
     """Op types between the model's input and output, loop bodies and calls included."""
-    graph = _trace_forward_pass(model, fixed_window_shape(model, window_shape))
-    return _op_types_on_path([graph.inputs[0]], graph.outputs)
+    graph, inputs = _trace_forward_pass(model, fixed_window_shape(model, window_shape))
+    return _op_types_on_path(inputs, graph.outputs)
 
 
 def _layers_by_name(model: keras.Model) -> dict[str, keras.layers.Layer]:
@@ -187,9 +201,9 @@ def layers_using_ops(
     """
     wanted = set(op_types)
     layers = _layers_by_name(model)
-    graph = _trace_forward_pass(model, fixed_window_shape(model, window_shape))
+    graph, inputs = _trace_forward_pass(model, fixed_window_shape(model, window_shape))
     found: dict[str, set[str]] = {op_type: set() for op_type in wanted}
-    on_path = list(_ops_on_path([graph.inputs[0]], graph.outputs))
+    on_path = list(_ops_on_path(inputs, graph.outputs))
     suffixed = any(name.split("/")[0] != model.name for _, name in on_path if "/" in name)
     for op_type, name in on_path:
         if op_type in wanted:

@@ -39,11 +39,12 @@ IDENTITY_LAYERS = (
 )
 LINEAR_LAYERS = (
     keras.layers.AveragePooling1D, keras.layers.GlobalAveragePooling1D, keras.layers.Flatten,
-    keras.layers.Reshape,
+    keras.layers.Reshape, keras.layers.RepeatVector,
 )
 SUPPORTED = (
     "LSTM, GRU, SimpleRNN, Bidirectional, Dense, Conv1D, Activation, AveragePooling1D, "
-    "GlobalAveragePooling1D, Flatten, Reshape, Dropout-type layers"
+    "GlobalAveragePooling1D, Flatten, Reshape, RepeatVector, Dropout-type layers; with a window "
+    "and a static input also Concatenate and initial_state"
 )
 
 
@@ -255,6 +256,11 @@ def model_plan(model: keras.Model) -> list[LayerPlan]:
     """
     if not isinstance(model, keras.Model):
         raise TypeError(f"model must be a keras.Model, got {type(model).__name__}.")
+    if len(getattr(model, "inputs", None) or ()) > 1:
+        raise EngineUnsupportedError(
+            f"Model {model.name!r}: a chain of layers has one input; a model with a window and "
+            "a static input is read as a graph (helpers._kit.engine.branches.graph_plan)"
+        )
     n_steps, _ = input_window_shape(model)
     plan = [_plan_step(layer, n_steps) for layer in layer_chain(model)]
     shape = model.output_shape

@@ -54,12 +54,14 @@ class Recurrent(Block):
         self.return_sequences = settings.return_sequences
         self.go_backwards = settings.go_backwards
 
-    def forward(self, pair):
+    def forward(self, pair, initial_state: Sequence[Pair] | None = None):
         """Both halves through the time loop; the multipliers of every step, kept for backward.
 
         The input is projected one step at a time (not all steps at once) and the multipliers
         stay in their ``TensorArray``s, read back step by step: a pair keeps only what
         :meth:`RecurrentSettings.floats_per_pair` counts, so chunks can hold more pairs.
+        ``initial_state`` (Keras's ``initial_state=[h0, c0]``, computed from a model input)
+        replaces the zeros; the products with it are then products of two varying tensors.
         """
         cell = self.cell
         inputs = pair.map(lambda half: tf.transpose(half, [1, 0, 2]))  # (T, rows, F)
@@ -69,7 +71,8 @@ class Recurrent(Block):
 
         def body(t, state, outputs, saved):
             projected = inputs.map(lambda half: cell.project(half[t]))
-            state, h, multipliers = cell.step(tf.equal(t, 0), projected, state)
+            first = tf.equal(t, 0) if initial_state is None else tf.constant(False)
+            state, h, multipliers = cell.step(first, projected, state)
             if self.return_sequences:
                 outputs = each_half(lambda array, h: array.write(t, h), outputs, h)
             else:
@@ -79,7 +82,7 @@ class Recurrent(Block):
             )
             return t + 1, state, outputs, saved
 
-        state = cell.initial_state(pair)
+        state = cell.initial_state(pair) if initial_state is None else tuple(initial_state)
         n_saved = len(cell.multipliers._fields)
         saved = tuple(tf.TensorArray(tf.float32, size=n_steps) for _ in range(n_saved))
         outputs = state[0]
@@ -94,6 +97,10 @@ class Recurrent(Block):
 
     def backward(self, saved, grad):
         """The gradient of the input, step by step back through the kept multipliers."""
+        return self.backward_with_state(saved, grad)[0]
+
+    def backward_with_state(self, saved, grad):
+        """The gradients of the input (k, m, T, F) and of the initial state, (k, m, u) each."""
         cell = self.cell
         multipliers, n_steps, n_inputs = saved
         n_windows, n_background = tf.shape(grad)[0], tf.shape(grad)[1]
@@ -112,14 +119,15 @@ class Recurrent(Block):
             return t - 1, dh, carries, d_inputs.write(t, cell.input_gradient(d_projected))
 
         d_inputs = tf.TensorArray(tf.float32, size=n_steps)
-        _, _, _, d_inputs = tf.while_loop(
+        _, dh, carries, d_inputs = tf.while_loop(
             lambda t, *_: t >= 0, body, (tf.constant(n_steps - 1), dh, carries, d_inputs)
         )
         d_inputs = d_inputs.stack()  # (T, pairs, F)
         if self.go_backwards:
             d_inputs = tf.reverse(d_inputs, [0])
         d_inputs.set_shape([n_steps, None, n_inputs])  # the static shape that as_pairs keeps
-        return as_pairs(tf.transpose(d_inputs, [1, 0, 2]), n_windows, n_background)
+        d_state = tuple(as_pairs(d, n_windows, n_background) for d in (dh, *carries))
+        return as_pairs(tf.transpose(d_inputs, [1, 0, 2]), n_windows, n_background), d_state
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,7 @@ import numpy as np
 import tensorflow as tf
 from numpy.typing import ArrayLike
 
+from helpers._kit.engine import branches, internals
 from helpers._kit.engine.errors import EngineUnsupportedError
 from helpers._kit.engine.reading import LayerPlan, input_window_shape, model_plan
 from helpers._kit.engine.rules import Pair, difference
@@ -166,6 +167,9 @@ def shap_values(
     EngineUnsupportedError
         If a layer or option is not supported (the message names the layer and the reason).
     """
+    if isinstance(X, list):  # [window, static]: a graph of nodes, not a chain of layers
+        return branches.shap_values(model, X, background, memory_budget_mb=memory_budget_mb,
+                                    plan=plan)
     plan = model_plan(model) if plan is None else plan
     X = np.ascontiguousarray(X, dtype=np.float32)
     background = np.ascontiguousarray(background, dtype=np.float32)
@@ -184,7 +188,7 @@ def plan_or_refusal(model: keras.Model) -> tuple[list[LayerPlan] | None, str | N
     than a refusal: that too is a reason to use shap's engine.
     """
     try:
-        return model_plan(model), None
+        return read_plan(model), None
     except EngineUnsupportedError as error:
         return None, str(error)
     except Exception as error:  # any failure to read the model means: use shap's engine
@@ -202,7 +206,14 @@ def supports(model: keras.Model) -> str | None:
         None if supported, else the reason (the message of :class:`EngineUnsupportedError`).
     """
     try:
-        model_plan(model)
+        read_plan(model)
     except EngineUnsupportedError as error:
         return str(error)
     return None
+
+
+def read_plan(model: keras.Model) -> list:
+    """The plan of a one-input model (a chain of layers), or of [window, static] (a graph)."""
+    if internals.is_functional(model) and len(model.inputs) == 2:
+        return branches.graph_plan(model)
+    return model_plan(model)

@@ -55,7 +55,8 @@ def _finalize_states(model: keras.Model) -> None:
 
 def unrolled_copy(model: keras.Model, window_shape: tuple) -> keras.Model:
     """The model with every recurrent layer unrolled, for windows of ``window_shape``."""
-    if model_window_shape(model) == window_shape:
+    several = len(getattr(model, "inputs", None) or ()) > 1  # a window and statics: fixed shapes
+    if several or model_window_shape(model) == window_shape:
         twin = keras.models.clone_model(model, clone_function=_unrolled_copy)
     elif isinstance(model, keras.Sequential):  # any window length: the twin is built for this one
         layers = [_unrolled_copy(layer) for layer in model.layers]
@@ -68,11 +69,33 @@ def unrolled_copy(model: keras.Model, window_shape: tuple) -> keras.Model:
     return twin
 
 
-def _all_outputs(model: keras.Model, windows: np.ndarray, batch_size: int) -> np.ndarray:
-    """Every output value of an untraced model call, side by side: float64 (n, n_values)."""
+def as_float32(inputs) -> np.ndarray | list[np.ndarray]:
+    """Windows as one float32 array, or a list of them for a two-input model ([window, static])."""
+    if isinstance(inputs, (list, tuple)):
+        return [np.asarray(part, np.float32) for part in inputs]
+    return np.asarray(inputs, np.float32)
+
+
+def rows(inputs, start: int, stop: int):
+    """Rows ``start:stop`` of the windows, or of each input of a list ([window, static])."""
+    return tf.nest.map_structure(lambda part: part[start:stop], inputs)
+
+
+def stacked(X, background):
+    """X's rows, then the background's: one array, or one per input for [window, static]."""
+    if isinstance(X, list):
+        return [np.concatenate(parts) for parts in zip(X, background, strict=True)]
+    return np.concatenate([X, background])
+
+
+def all_outputs(model: keras.Model, windows, batch_size: int = 4096) -> np.ndarray:
+    """Every output value of an untraced model call, side by side: float64 (n, n_values).
+
+    ``windows`` is an array, or a list [window, static] for a two-input model.
+    """
     batches = []
-    for start in range(0, len(windows), batch_size):
-        parts = tf.nest.flatten(model(windows[start : start + batch_size], training=False))
+    for start in range(0, len(tf.nest.flatten(windows)[0]), batch_size):
+        parts = tf.nest.flatten(model(rows(windows, start, start + batch_size), training=False))
         parts = [np.asarray(part, np.float64) for part in parts]
         batches.append(np.concatenate([part.reshape(len(part), -1) for part in parts], axis=1))
     return np.concatenate(batches)
@@ -82,8 +105,8 @@ def max_output_difference(
     model_a: keras.Model, model_b: keras.Model, windows: np.ndarray, batch_size: int = 4096
 ) -> float:
     """Largest absolute difference between two models' outputs (all of them) on ``windows``."""
-    outputs_a = _all_outputs(model_a, windows, batch_size)
-    return float(np.max(np.abs(outputs_a - _all_outputs(model_b, windows, batch_size))))
+    outputs_a = all_outputs(model_a, windows, batch_size)
+    return float(np.max(np.abs(outputs_a - all_outputs(model_b, windows, batch_size))))
 
 
 def _flat_outputs(model: keras.Model):
@@ -110,3 +133,25 @@ def outputs_as_one_tensor(model: keras.Model) -> keras.Model:
 def selected_output(model: keras.Model, output: int) -> keras.Model:
     """A model giving only value ``output`` of ``model``'s outputs (flattened in order)."""
     return keras.Model(model.inputs, _flat_outputs(model)[:, output : output + 1])
+
+
+def values_per_input(values, X, output: int) -> np.ndarray | list[np.ndarray]:
+    """shap.DeepExplainer's values of output ``output`` in X's shapes: one array, or one per input.
+
+    Older shap gives a list over outputs; newer shap a trailing output axis; for a two-input
+    model, a list over the inputs.
+    """
+    parts = tf.nest.flatten(X)
+    if isinstance(values, list) and len(parts) == 1:  # older shap: one array per output
+        values = [values[output if len(values) > 1 else 0]]
+    elif isinstance(values, list) and isinstance(values[0], list):  # older shap, two inputs
+        values = values[output if len(values) > 1 else 0]
+    elif not isinstance(values, list):
+        values = [values]
+    arrays = []
+    for value, part in zip(values, parts, strict=True):
+        value = np.asarray(value)
+        if value.ndim == part.ndim + 1:  # newer shap adds an output axis: (n, ..., n_outputs)
+            value = value[..., output]
+        arrays.append(value.reshape(part.shape))
+    return arrays[0] if len(arrays) == 1 else arrays
