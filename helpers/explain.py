@@ -401,9 +401,9 @@ def _shap_on_unrolled_twin(
         warnings.filterwarnings("ignore", message="The structure of `inputs`")
         _refuse_ops_without_rule(twin, X.shape[1:])
         try:
-            explainer = shap.DeepExplainer(twin, background)
+            explainer = shap.DeepExplainer(twin, _state.in_float64(background))
             # shap's own check allows an error of 1e-2; deep_shap's check is stricter
-            values = explainer.shap_values(X, check_additivity=False)
+            values = explainer.shap_values(_state.in_float64(X), check_additivity=False)
         except Exception as error:
             cause = f"{type(error).__name__}: {error}".strip().splitlines()[-1].strip()
             raise DeepShapFailure(
