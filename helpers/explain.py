@@ -43,6 +43,7 @@ from helpers._kit.engine import graph as _graph
 from helpers._kit.engine import inputs as _inputs
 from helpers._kit.engine import internals
 from helpers._kit.engine import shap_state as _state
+from helpers._kit.engine import tolerance as _tolerance
 from helpers._kit.engine import twin as _twin
 from helpers._kit.engine.errors import MODEL_AGNOSTIC_ROUTES
 from helpers._kit.errors import whole_number
@@ -298,7 +299,7 @@ def deep_shap(
     X: ArrayLike,
     background: ArrayLike,
     feature_names: Sequence[str] | None = None,
-    tolerance: float = COURSE.tolerance,
+    tolerance: float | None = None,
     output: int | None = None,
     engine: str = "batched",
     memory_budget_mb: float = COURSE.memory_budget_mb,
@@ -336,8 +337,10 @@ def deep_shap(
         :func:`training_background`.
     feature_names : list of str, optional
         The n_features variable names (default ``x0, x1, ...``).
-    tolerance : float
-        Largest allowed additivity error (see :func:`additivity_error`).
+    tolerance : float, optional
+        Largest allowed additivity error (see :func:`additivity_error`). By default the
+        course's 1e-5 or float32's resolution at the output's scale, whichever is larger
+        (:func:`_check_additivity`); a number given is used as it is.
     output : int, optional
         For a model with several output values per window: which one to explain, counting the
         outputs flattened in order. Required for such models.
@@ -368,7 +371,7 @@ def deep_shap(
     UnsupportedOpError
         If the twin uses an op shap has no exact rule for (names the Keras layers and the ops).
     AdditivityError
-        If the additivity error exceeds ``tolerance``.
+        If the additivity error exceeds the tolerance.
     """
     # shapes, finite values, a separate background, one output value (in helpers/_kit/engine)
     X, background, names = _checks.checked_inputs(  # two inputs: lists [window, static]
@@ -425,9 +428,9 @@ def _shap_on_unrolled_twin(
         warnings.filterwarnings("ignore", message="The structure of `inputs`")
         _refuse_ops_without_rule(twin, shapes)
         try:
-            explainer = shap.DeepExplainer(twin, background)
+            explainer = shap.DeepExplainer(twin, _state.in_float64(background))
             # shap's own check allows an error of 1e-2; deep_shap's check is stricter
-            values = explainer.shap_values(X, check_additivity=False)
+            values = explainer.shap_values(_state.in_float64(X), check_additivity=False)
         except Exception as error:
             cause = f"{type(error).__name__}: {error}".strip().splitlines()[-1].strip()
             raise DeepShapFailure(
@@ -497,21 +500,33 @@ def additivity_error(
 
 
 def _check_additivity(
-    explanation: shap.Explanation, model: keras.Model, tolerance: float, predictions: ArrayLike
+    explanation: shap.Explanation, model: keras.Model, tolerance: float | None,
+    predictions: ArrayLike,
 ) -> None:
-    """Store the measured additivity error on ``explanation``; raise if above ``tolerance``."""
+    """Store the measured error and the allowed one on ``explanation``; raise if above.
+
+    ``tolerance=None`` allows ``max(COURSE.tolerance, 8 * eps32 * max|output| * sqrt(values
+    per row + 1))``: a model computes in float32, so an answer's error scales with its outputs
+    (below 1e-5 is below float32's resolution once outputs reach ~10), while a wrong answer
+    (a missing rule) misses by far more; ``helpers/_kit/engine/tolerance.py`` says why 8.
+    """
     error = additivity_error(explanation, model, predictions=predictions)
     explanation.max_additivity_error = error
+    if tolerance is None:  # scaled to the outputs, |predictions| and the base value
+        tolerance = _tolerance.allowed_error(
+            COURSE.tolerance, predictions, explanation.base_values, explanation.values[0].size
+        )
+    explanation.additivity_tolerance = tolerance
     if error > tolerance and explanation.engine == "batched":
         raise AdditivityError(
             f"DeepSHAP engine: values plus base value differ from the model's predictions by up "
-            f"to {error:.2e} (tolerance {tolerance:.0e}); use "
+            f"to {error:.2e} (tolerance {tolerance:.1e}); use "
             "helpers.explain.deep_shap(..., engine='shap')."
         )
     if error > tolerance:
         raise AdditivityError(
             f"deep_shap: SHAP values plus base value differ from the model's predictions by up to "
-            f"{error:.2e} (tolerance {tolerance:.0e})."
+            f"{error:.2e} (tolerance {tolerance:.1e})."
         )
 
 

@@ -16,7 +16,7 @@ import tensorflow as tf  # noqa: E402
 from scipy.stats import spearmanr  # noqa: E402
 
 from helpers import crosschecks, explain, readings  # noqa: E402
-from helpers._kit.engine import internals  # noqa: E402
+from helpers._kit.engine import cells, internals, rules, runner  # noqa: E402
 from helpers._kit.engine import shap_state as state  # noqa: E402
 
 L = keras.layers
@@ -329,6 +329,73 @@ def test_additivity_error_is_checked(lstm, lstm_explanation):
     assert explain.additivity_error(perturbed, lstm) == pytest.approx(0.01, abs=1e-5)
     with pytest.raises(explain.AdditivityError, match="tolerance"):
         explain.deep_shap(lstm, X, BACKGROUND, tolerance=0.0)
+
+
+def shap_linear_case(scale):
+    """shap's linear case with set weights: Flatten -> Dense(1), weights (1, 2), bias 1, on
+    1,000 windows of 1 x 2 inputs N(1, 10) times ``scale``; explained against themselves."""
+    x = np.random.RandomState(0).normal(1, 10, size=(1000, 1, 2)).astype("float32") * scale
+    model = keras.Sequential([keras.Input((1, 2)), L.Flatten(), L.Dense(1)])
+    model.layers[-1].set_weights([np.array([[1.0], [2.0]], "float32"), np.ones(1, "float32")])
+    return model, x
+
+
+@pytest.mark.parametrize("engine", ["batched", "shap"])
+def test_default_tolerance_scales_with_the_outputs(engine):
+    """Outputs ~6e4: float32 alone misses them by ~1e-3, so a fixed 1e-5 refuses a right answer.
+
+    The default allows float32's resolution at the outputs' scale (and is the course's 1e-5 at
+    outputs ~1); the values are the closed form (x - mean) . w to float32's resolution there.
+    """
+    model, x = shap_linear_case(1000.0)
+    explanation = explain.deep_shap(model, x, x, allow_overlap=True, engine=engine)
+    scale = np.max(np.abs(np.asarray(model(x))))
+    allowed = 8 * np.finfo(np.float32).eps * scale * np.sqrt(3)
+    assert explanation.additivity_tolerance == pytest.approx(allowed, rel=1e-6)
+    assert 1e-5 < explanation.max_additivity_error <= allowed
+    closed = (x[:, 0].astype(np.float64) - x[:, 0].mean(0, dtype=np.float64)) * [1.0, 2.0]
+    np.testing.assert_allclose(explanation.values[:, 0], closed, atol=allowed)
+    with pytest.raises(explain.AdditivityError, match=r"tolerance 1\.0e-05"):
+        explain.deep_shap(model, x, x, allow_overlap=True, engine=engine, tolerance=1e-5)
+    small_model, small_x = shap_linear_case(1.0)  # the issue's case: within 1e-5 anyway
+    small = explain.deep_shap(small_model, small_x, small_x, allow_overlap=True, engine=engine)
+    assert small.max_additivity_error <= 1e-5 < small.additivity_tolerance
+
+
+def gradient_for_rescale(pre, out, derivative):
+    """A missing rule: the gradient at x in place of DeepLIFT's rescale multiplier."""
+    pre_x, _ = rules.broadcast(pre)
+    out_x, _ = rules.broadcast(out)
+    return derivative(pre_x, out_x)
+
+
+@pytest.mark.parametrize("scale", [1.0, 1000.0])
+@pytest.mark.parametrize("engine", ["batched", "shap"])
+def test_default_tolerance_still_refuses_a_missing_rule(engine, scale, monkeypatch):
+    """The gradient where a rule belongs, on the LSTM's sigmoid and tanh, is refused by default.
+
+    On shap's route shap's rules for Sigmoid and Tanh become its gradient rule (``passthrough``),
+    as in its LSTM failure (the cell's nonlinearities were walked by plain gradients); in the
+    batched engine the rescale multiplier becomes the gradient. At outputs ~1 and ~1000 alike
+    the error is far above the scaled allowance.
+    """
+    keras.utils.set_random_seed(0)
+    model = keras.Sequential([_inp(), L.LSTM(8), L.Dense(1)])
+    kernel, bias = model.layers[-1].get_weights()
+    model.layers[-1].set_weights([kernel * scale, bias])
+    right = explain.deep_shap(model, X, BACKGROUND, engine=engine)
+    assert right.max_additivity_error <= right.additivity_tolerance  # the rules in place: exact
+    if engine == "shap":
+        for op in ("Sigmoid", "Tanh"):
+            monkeypatch.setitem(internals.shap_rules(), op, internals.passthrough_rule())
+    else:
+        monkeypatch.setattr(runner, "_TRACED", {})  # trace again, with the missing rule
+        monkeypatch.setattr(rules, "rescale_multiplier", gradient_for_rescale)
+        monkeypatch.setattr(cells, "rescale_multiplier", gradient_for_rescale)
+    with pytest.raises(explain.AdditivityError, match="tolerance") as refusal:
+        explain.deep_shap(model, X, BACKGROUND, engine=engine)
+    error, allowed = map(float, re.findall(r"([\d.]+e[-+]\d+)", str(refusal.value))[:2])
+    assert error > 100 * allowed, (error, allowed)
 
 
 # --- exact variable Shapley values ---------------------------------------------------------

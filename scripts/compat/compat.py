@@ -230,6 +230,11 @@ def write_table(rows: list[dict]) -> None:
         "session (its largest additivity error over 20 windows against 40 background windows);",
         "*trains after*: that model and a new one train again (weights move, losses finite).",
         "",
+        "*shap's own tests*: shap's TensorFlow DeepExplainer tests (eager call, Keras CNN,",
+        "relu/elu/selu, the linear model's closed form, LSTM cases, several outputs), ported to",
+        "`deep_shap` in `tests/test_shap_port.py`, run in the course's test suite on the last",
+        "row's stack, on both engines, at shap's own tolerances; README.md gives their results.",
+        "",
         "| stack | why it is here | Python | TensorFlow | Keras | shap | numpy | recipe works "
         "| recipe additivity | deep_shap works | deep_shap additivity | deep_shap, harder models "
         "| deep_shap = recipe | recipe time (s) | the user's own lines | the recipe after them "

@@ -38,6 +38,8 @@ The modules, from the bottom up
 - ``graph``        the ops between a model's input and output, and the layers that use them
 - ``shap_state``   the global state DeepExplainer changes: snapshot, restore, repair
 - ``checks``       the input checks of every SHAP route
+- ``tolerance``    the additivity check's allowance: 1e-5 or float32's resolution at the
+  outputs' scale
 - ``twin``         copying a model with its recurrent layers unrolled; picking one output
 - ``cache``        the result cache's keys and entries
 

@@ -11,6 +11,8 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterator
 
+import numpy as np
+
 from helpers._kit.engine import internals
 
 #: Linear ops that shap has no rule for; shap's ``passthrough`` rule (the ordinary gradient) is
@@ -138,3 +140,16 @@ def linear_op_rules() -> Iterator[None]:
     finally:
         rules.clear()
         rules.update(saved)
+
+
+def in_float64(data):
+    """``data`` (an array or a list of arrays, one per input) as float64, for DeepExplainer.
+
+    DeepExplainer feeds the model its input's dtype (float32 here: the values are unchanged),
+    but averages ``multipliers * (x - references)`` over the references in the data's dtype,
+    along a strided axis where numpy sums one by one: in float32 that loses ~n*eps of the
+    values' scale (7.95e-05 at values ~60 over 1,000 references). In float64 it does not.
+    """
+    if isinstance(data, list | tuple):
+        return [np.asarray(part, np.float64) for part in data]
+    return np.asarray(data, np.float64)
