@@ -32,8 +32,9 @@ from tqdm import tqdm
 from helpers import metrics, training, windowing
 from helpers._kit.engine import checks as _checks
 from helpers._kit.engine.forward import preserved_numpy_random_state, traced_forward
+from helpers._kit.engine.inputs import window_explanation
 from helpers._kit.errors import whole_number
-from helpers.explain import additivity_error, window_explanation
+from helpers.explain import additivity_error
 
 #: Seconds between progress-bar updates: a notebook keeps every update in its saved output.
 _PROGRESS_INTERVAL = 10

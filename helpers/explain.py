@@ -392,7 +392,7 @@ def deep_shap(
     if isinstance(X, list):  # one explanation per input, checked with both inputs' values
         explanation = _inputs.explanations(values, base_value, X, names)
     else:
-        explanation = window_explanation(values, np.full(len(X), base_value), X, names)
+        explanation = _inputs.window_explanation(values, np.full(len(X), base_value), X, names)
     explanation.engine = "batched" if plan is not None else "shap"
     explanation.engine_note = note
     checked = explanation.combined() if isinstance(X, list) else explanation
@@ -448,19 +448,6 @@ def _refuse_ops_without_rule(twin: keras.Model, window_shape: tuple) -> None:
         layers = _graph.layers_using_ops(twin, missing, window_shape)
         reasons = {op: _state.OPS_WITH_UNFIT_SHAP_RULE.get(op) for op in missing}
         raise UnsupportedOpError(missing, layers, {k: v for k, v in reasons.items() if v})
-
-
-def window_explanation(
-    values: ArrayLike, base_values: ArrayLike, X: np.ndarray, feature_names: Sequence[str]
-) -> shap.Explanation:
-    """A shap.Explanation of shape (n, window, n_features) with per-(lag, variable) names."""
-    names = _checks.lagged_names(feature_names, X.shape[1])
-    return shap.Explanation(
-        values=np.asarray(values, dtype=np.float64),
-        base_values=np.asarray(base_values, dtype=np.float64).reshape(len(X)),
-        data=X,
-        feature_names=np.broadcast_to(names, X.shape).tolist(),
-    )
 
 
 # --- the check -----------------------------------------------------------------------------

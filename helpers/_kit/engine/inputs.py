@@ -12,6 +12,7 @@ from collections.abc import Sequence
 
 import numpy as np
 import shap
+from numpy.typing import ArrayLike
 
 from helpers._kit.engine.checks import lagged_names
 
@@ -87,3 +88,16 @@ def explanations(
             feature_names=list(names[1]),
         ),
     ])
+
+
+def window_explanation(
+    values: ArrayLike, base_values: ArrayLike, X: np.ndarray, feature_names: Sequence[str]
+) -> shap.Explanation:
+    """A shap.Explanation of shape (n, window, n_features) with per-(lag, variable) names."""
+    names = lagged_names(feature_names, X.shape[1])
+    return shap.Explanation(
+        values=np.asarray(values, dtype=np.float64),
+        base_values=np.asarray(base_values, dtype=np.float64).reshape(len(X)),
+        data=X,
+        feature_names=np.broadcast_to(names, X.shape).tolist(),
+    )
