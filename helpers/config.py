@@ -53,10 +53,13 @@ class CourseConfig:
     seed : int
         Seed of the course's model.
     tolerance : float
-        Largest accepted additivity error of a SHAP explanation, relative to
-        ``max(1, |prediction|)``, in the model's output units (float32 round-off is ~1e-7).
+        Additivity error of a SHAP explanation always accepted, in the model's output units;
+        ``deep_shap`` allows more where the outputs are large, as float32 round-off grows with
+        them (``helpers/_kit/engine/tolerance.py``).
     memory_budget_mb : float
         Memory the batched DeepSHAP engine may use for one chunk of windows.
+    background_size : int
+        Training windows in a SHAP background (``explain.training_background``).
     """
 
     window: int = 12
@@ -70,6 +73,7 @@ class CourseConfig:
     seed: int = 42
     tolerance: float = 1e-5
     memory_budget_mb: float = 256.0
+    background_size: int = 100
 
     def __post_init__(self) -> None:
         # checked once here, so that the functions that read them need not check them again

@@ -52,9 +52,6 @@ from helpers.config import COURSE
 #: Where :func:`cached` keeps its results.
 CACHE_DIR = config.MODELS_DIR / "shap_cache"
 
-#: Training windows in a SHAP background (:func:`training_background`): cost is linear in it.
-BACKGROUND_SIZE = 100
-
 
 class UnsupportedOpError(RuntimeError):
     """The model uses TensorFlow ops for which shap's DeepExplainer has no (exact) rule.
@@ -256,7 +253,7 @@ def unrolled_twin(
 
 
 def training_background(
-    X_train: ArrayLike, size: int = BACKGROUND_SIZE, seed: int = 0
+    X_train: ArrayLike, size: int = COURSE.background_size, seed: int = 0
 ) -> np.ndarray:
     """A random, seeded subset of training windows to serve as SHAP background.
 

@@ -23,7 +23,6 @@ from helpers._kit.engine.checks import lagged_names
 from helpers.config import COURSE
 from helpers.crosschecks import variable_shapley
 from helpers.explain import (
-    BACKGROUND_SIZE,
     CACHE_DIR,
     additivity_error,
     cached,
@@ -254,7 +253,7 @@ class PeriodExplanations:
 def explain_test_period(
     trained: TrainedModel,
     feature_names: Sequence[str] | None = None,
-    background_size: int = BACKGROUND_SIZE,
+    background_size: int = COURSE.background_size,
     seed: int = 0,
     cache_dir: Path | str = CACHE_DIR,
 ) -> PeriodExplanations:

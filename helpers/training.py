@@ -35,7 +35,7 @@ _MODEL_NAME = "lstm_runoff"
 MODEL_PATH = MODELS_DIR / f"{_MODEL_NAME}.keras"
 
 #: Settings read by the explanations only: a change of them does not retrain the model.
-_EXPLANATION_SETTINGS = ("tolerance", "memory_budget_mb")
+_EXPLANATION_SETTINGS = ("tolerance", "memory_budget_mb", "background_size")
 
 
 def model_path(seed: int) -> Path:
