@@ -232,7 +232,7 @@ def _checked_two_inputs(model, X, background, output, allow_overlap):
 
 
 def names_of_inputs(
-    X, feature_names: Sequence[str] | None, static_names: Sequence[str] | None
+    X: ArrayLike | list, feature_names: Sequence[str] | None, static_names: Sequence[str] | None
 ) -> list[str] | tuple[list[str], list[str]]:
     """The window's variable names, and for [window, static] the statics' names too."""
     if not isinstance(X, list):

@@ -142,7 +142,7 @@ def linear_op_rules() -> Iterator[None]:
         rules.update(saved)
 
 
-def in_float64(data):
+def in_float64(data: np.ndarray | list) -> np.ndarray | list[np.ndarray]:
     """``data`` (an array or a list of arrays, one per input) as float64, for DeepExplainer.
 
     DeepExplainer feeds the model its input's dtype (float32 here: the values are unchanged),

@@ -10,6 +10,7 @@ from __future__ import annotations
 import keras
 import numpy as np
 import tensorflow as tf
+from numpy.typing import ArrayLike
 
 from helpers._kit.engine import internals
 from helpers._kit.engine.errors import MODEL_AGNOSTIC_ROUTES
@@ -69,26 +70,28 @@ def unrolled_copy(model: keras.Model, window_shape: tuple) -> keras.Model:
     return twin
 
 
-def as_float32(inputs) -> np.ndarray | list[np.ndarray]:
+def as_float32(inputs: ArrayLike | list) -> np.ndarray | list[np.ndarray]:
     """Windows as one float32 array, or a list of them for a two-input model ([window, static])."""
     if isinstance(inputs, (list, tuple)):
         return [np.asarray(part, np.float32) for part in inputs]
     return np.asarray(inputs, np.float32)
 
 
-def rows(inputs, start: int, stop: int):
+def rows(inputs: np.ndarray | list, start: int, stop: int) -> np.ndarray | list:
     """Rows ``start:stop`` of the windows, or of each input of a list ([window, static])."""
     return tf.nest.map_structure(lambda part: part[start:stop], inputs)
 
 
-def stacked(X, background):
+def stacked(X: np.ndarray | list, background: np.ndarray | list) -> np.ndarray | list:
     """X's rows, then the background's: one array, or one per input for [window, static]."""
     if isinstance(X, list):
         return [np.concatenate(parts) for parts in zip(X, background, strict=True)]
     return np.concatenate([X, background])
 
 
-def all_outputs(model: keras.Model, windows, batch_size: int = 4096) -> np.ndarray:
+def all_outputs(
+    model: keras.Model, windows: np.ndarray | list, batch_size: int = 4096
+) -> np.ndarray:
     """Every output value of an untraced model call, side by side: float64 (n, n_values).
 
     ``windows`` is an array, or a list [window, static] for a two-input model.
@@ -135,7 +138,9 @@ def selected_output(model: keras.Model, output: int) -> keras.Model:
     return keras.Model(model.inputs, _flat_outputs(model)[:, output : output + 1])
 
 
-def values_per_input(values, X, output: int) -> np.ndarray | list[np.ndarray]:
+def values_per_input(
+    values: np.ndarray | list, X: np.ndarray | list, output: int
+) -> np.ndarray | list[np.ndarray]:
     """shap.DeepExplainer's values of output ``output`` in X's shapes: one array, or one per input.
 
     Older shap gives a list over outputs; newer shap a trailing output axis; for a two-input
