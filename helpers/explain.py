@@ -380,12 +380,12 @@ def deep_shap(
         values = _engine.shap_values(
             one_value, X, background, memory_budget_mb=memory_budget_mb, plan=plan
         )
-        outputs = _outputs(one_value, _twin.stacked(X, background))
+        outputs = training.predict(one_value, _twin.stacked(X, background))
         n = len(tf.nest.flatten(X)[0])
         predictions, base_value = outputs[:n], float(np.mean(outputs[n:]))
     else:  # notebook 03's fix: shap.DeepExplainer on the unrolled twin
         values, base_value = _shap_on_unrolled_twin(model, X, background, output)
-        predictions = _outputs(one_value, X)
+        predictions = training.predict(one_value, X)
     if isinstance(X, list):  # one explanation per input, checked with both inputs' values
         explanation = _inputs.explanations(values, base_value, X, names)
     else:
@@ -396,11 +396,6 @@ def deep_shap(
     _check_additivity(checked, one_value, tolerance, predictions)  # the one check
     explanation.max_additivity_error = checked.max_additivity_error
     return explanation
-
-
-def _outputs(model: keras.Model, X: np.ndarray | list) -> np.ndarray:
-    """The model's outputs: training.predict for windows, a model call for [window, static]."""
-    return _twin.all_outputs(model, X)[:, 0] if isinstance(X, list) else training.predict(model, X)
 
 
 def _batched_plan(model: keras.Model, engine: str) -> tuple[list | None, str | None]:

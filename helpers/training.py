@@ -194,7 +194,8 @@ def predict(
     model : keras.Model
         A model giving one value per window.
     windows : helpers.windowing.Windows or array of shape (n, window, n_features)
-        Scaled windows, e.g. ``trained.prepared.test``.
+        Scaled windows, e.g. ``trained.prepared.test``; for a model with a window and a
+        static input, the list ``[window, static]`` (e.g. ``regional.two_inputs(X)``).
     scaler : helpers.windowing.Scaler, optional
         The scaler the windows were made with (``trained.prepared.scaler``): the predictions
         are then in the target's units (mm/month); without it, in the model's own
@@ -207,20 +208,30 @@ def predict(
     numpy.ndarray of float64, shape (n,)
         Or a ValueError: windows that do not fit the model, a model with several outputs.
     """
-    X = np.asarray(getattr(windows, "X", windows), dtype=np.float32)
-    _check_input_shape(model, X)
+    X = getattr(windows, "X", windows)
+    if isinstance(X, list):  # [window, static]: Keras checks the two inputs' shapes
+        X = [np.asarray(part, dtype=np.float32) for part in X]
+    else:
+        X = np.asarray(X, dtype=np.float32)
+        _check_input_shape(model, X)
+    n = len(X[0]) if isinstance(X, list) else len(X)
     # Keras traces its predict step once per model and keeps it: fast for repeated calls
     batches = [
-        np.asarray(model.predict_on_batch(X[start : start + batch_size]), dtype=np.float64)
-        for start in range(0, len(X), batch_size)
+        np.asarray(model.predict_on_batch(_rows(X, start, start + batch_size)), dtype=np.float64)
+        for start in range(0, n, batch_size)
     ]
-    outputs = np.concatenate(batches).reshape(len(X), -1)
+    outputs = np.concatenate(batches).reshape(n, -1)
     if outputs.shape[1] != 1:
         raise ValueError(
             f"model {model.name!r} gives {outputs.shape[1]} values per window; predict needs "
             "a model with one"
         )
     return outputs[:, 0] if scaler is None else scaler.inverse_target(outputs[:, 0])
+
+
+def _rows(X: np.ndarray | list, start: int, stop: int) -> np.ndarray | list:
+    """Rows ``start:stop`` of the windows, or of each input of ``[window, static]``."""
+    return [part[start:stop] for part in X] if isinstance(X, list) else X[start:stop]
 
 
 @dataclass

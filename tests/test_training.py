@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 pytest.importorskip("tensorflow")
+import keras
 
 from helpers import training, windowing
 from helpers._kit import model_files
@@ -333,3 +334,14 @@ def test_train_model_pools_several_records(record):
     with pytest.raises(ValueError, match="after the training windows"):
         training.train_model(model, [val for _, val in parts], [fit for fit, _ in parts],
                              {"max_epochs": 1}, verbose=False)
+
+
+def test_predict_takes_a_window_and_a_static_input():
+    """[window, static] goes through the same path; batches are cut in both inputs alike."""
+    window, static = keras.Input((4, 2)), keras.Input((3,))
+    joined = keras.layers.Concatenate()([keras.layers.LSTM(2)(window), static])
+    model = keras.Model([window, static], keras.layers.Dense(1)(joined))
+    rng = np.random.default_rng(0)
+    X = [rng.normal(size=(7, 4, 2)).astype("float32"), rng.normal(size=(7, 3)).astype("float32")]
+    expected = np.asarray(model(X, training=False)).ravel()
+    np.testing.assert_allclose(training.predict(model, X, batch_size=3), expected, atol=1e-6)
